@@ -1,0 +1,85 @@
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
+
+describe('configuration from the environment', () => {
+  test('the embedded default needs no variables', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      production: false, port: 3000, issuer: 'http://localhost:3000', redisUrl: undefined, mongodbUri: undefined,
+      ephemeralSecrets: true, ttl: { authorizationCode: 60, accessToken: 3600 },
+      argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    });
+    expect(config.seedPath).toMatch(/config\/dev-seed\.json$/);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.ttl)).toBe(true);
+  });
+
+  test('PORT and ISSUER move it', () => {
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://id.example.com/' }).issuer).toBe('https://id.example.com');
+  });
+
+  test.each([
+    [{ ACCESS_TOKEN_TTL: '-5' }, 'ACCESS_TOKEN_TTL must be a positive whole number of seconds (got "-5")'],
+    [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be a positive whole number of seconds (got "soon")'],
+    [{ PORT: '70000' }, 'PORT must be a non-negative whole number between 0 and 65535 (got "70000")'],
+    [{ AUTHORIZATION_CODE_TTL: '3600' }, 'AUTHORIZATION_CODE_TTL must be a positive whole number of seconds between 1 and 600 (got "3600")'],
+    [{ ISSUER: 'not a url' }, 'ISSUER must be an absolute URL (got "not a url")'],
+    [{ ISSUER: 'https://id.example.com/?x=1' }, 'ISSUER must not have a query or fragment (OIDC Discovery §2)'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL must use redis: or rediss: (got "http:")'],
+    [{ ARGON2_MEMORY_KIB: '1024' }, expect.stringContaining('ARGON2_MEMORY_KIB must be')],
+    [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS must be a comma-separated list of keys of at least 32 characters each'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [{ API_SCOPES: 'api:read bad"scope' }, 'API_SCOPES contains an invalid scope value "bad"scope" (RFC 6749 §3.3)'],
+  ])('%o is refused with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as Error).message).toEqual(message);
+    }
+  });
+
+  test('a password in a connection string is never echoed', () => {
+    expect.assertions(4);
+    for (const env of [{ MONGODB_URI: 'mongo://user:hunter2@host/db' }, { REDIS_URL: 'redis://user:hunter2@host:port' }]) {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect((err as Error).message).toContain('***@');
+        expect((err as Error).message).not.toContain('hunter2');
+      }
+    }
+  });
+
+  test('a MongoDB URI with several hosts is accepted and names the database', () => {
+    const config = loadConfig({ MONGODB_URI: 'mongodb://u:p@a.example:27017,b.example:27017/tenants?replicaSet=rs0' });
+    expect(config.mongodbDatabase).toBe('tenants');
+    expect(loadConfig({ MONGODB_URI: 'mongodb://a.example' }).mongodbDatabase).toBe('gatehouse');
+  });
+
+  describe('in production', () => {
+    const good = {
+      NODE_ENV: 'production', ISSUER: 'https://id.example.com', COOKIE_KEYS: 'k'.repeat(32), SECRET_PEPPER: 'p'.repeat(32),
+      REDIS_URL: 'redis://127.0.0.1:6379', MONGODB_URI: 'mongodb://127.0.0.1/gh',
+    };
+
+    test('a complete configuration starts, with no demo seed', () => {
+      const config = loadConfig(good);
+      expect(config).toMatchObject({ production: true, ephemeralSecrets: false, seedPath: undefined, mongodbDatabase: 'gh' });
+    });
+
+    test.each([
+      ['COOKIE_KEYS', 'COOKIE_KEYS is required when NODE_ENV=production'],
+      ['SECRET_PEPPER', 'SECRET_PEPPER is required when NODE_ENV=production'],
+      ['REDIS_URL', 'REDIS_URL and MONGODB_URI are required'],
+      ['MONGODB_URI', 'REDIS_URL and MONGODB_URI are required'],
+    ])('refuses to start without %s', (name, message) => {
+      const env: Record<string, string | undefined> = { ...good, [name]: undefined };
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    test('refuses an http issuer', () => {
+      expect(() => loadConfig({ ...good, ISSUER: 'http://id.example.com' })).toThrow('ISSUER must be an https URL when NODE_ENV=production');
+    });
+  });
+});
