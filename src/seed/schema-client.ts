@@ -1,0 +1,96 @@
+import * as z from 'zod';
+import { Redacted } from './redacted.ts';
+
+/**
+ * One client in a seed, in RFC 7591 §2 metadata names. What we refuse, and why:
+ * - `client_secret_jwt`: the secret is stored only as a keyed hash, so the server cannot
+ *   verify HMAC client assertions made with it (OIDC Core §9).
+ * - response types other than "code": implicit and hybrid flows are not offered
+ *   (RFC 9700 §2.1.2).
+ * - grants other than authorization_code, refresh_token, client_credentials (the
+ *   password grant is forbidden by RFC 9700 §2.4).
+ */
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+const SECRET_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post'];
+const SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'] as const;
+
+/** Pre-hashed secrets ("$hmac-sha256$…", from an export) are kept as they are. */
+export const MIN_CLIENT_SECRET_LENGTH = 32;
+
+const VSCHAR = /^[\x20-\x7E]+$/; // RFC 6749 Appendix A.1: client_id = *VSCHAR
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/; // RFC 6749 §3.3
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+const absoluteUrl = z.string().refine((s) => URL.canParse(s), 'must be an absolute URL');
+/** RFC 6749 §3.1.2: an absolute URI without a fragment component. */
+const redirectUri = absoluteUrl.refine((s) => !s.includes('#'), 'must not contain a fragment (RFC 6749 §3.1.2)');
+
+const jwk = z.looseObject({ kty: z.string() }).superRefine((key, ctx) => {
+  const priv = PRIVATE_JWK_MEMBERS.find((m) => m in key);
+  if (priv) ctx.addIssue({ code: 'custom', message: `must be a public key (has private member "${priv}")` });
+});
+
+const authMethod = z.enum(AUTH_METHODS, {
+  error: (iss) => iss.input === 'client_secret_jwt'
+    ? '"client_secret_jwt" is not supported: client secrets are stored hashed, so HMAC client assertions cannot be verified; use "private_key_jwt" or "client_secret_basic"'
+    : undefined,
+});
+
+export const clientSchema = z.strictObject({
+  $comment: z.unknown().optional(),
+  client_id: z.string().min(1).max(255).regex(VSCHAR, 'must be printable ASCII (RFC 6749 Appendix A.1)'),
+  client_secret: z.string()
+    .min(MIN_CLIENT_SECRET_LENGTH, `must be at least ${MIN_CLIENT_SECRET_LENGTH} characters (use a generated secret)`)
+    .transform((s) => new Redacted(s))
+    .optional(),
+  client_name: z.string().min(1).max(200).optional(),
+  redirect_uris: z.array(redirectUri).optional(),
+  post_logout_redirect_uris: z.array(absoluteUrl).optional(),
+  // RFC 7591 §2 defaults: grant_types ["authorization_code"], auth method client_secret_basic.
+  // May be empty: a resource server registered only to call introspection has no grant.
+  grant_types: z.array(z.enum(GRANT_TYPES)).default(['authorization_code']),
+  response_types: z.array(z.literal('code', { error: 'only "code" is supported (RFC 9700 §2.1.2)' })).optional(),
+  token_endpoint_auth_method: authMethod.default('client_secret_basic'),
+  scope: z.string().regex(SCOPE, 'must be space-separated scope tokens (RFC 6749 §3.3)').optional(),
+  /** Gatehouse extension: a first-party client skips the consent page. */
+  first_party: z.boolean().optional(),
+  jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional(),
+  jwks_uri: absoluteUrl.refine((s) => s.startsWith('https:'), 'must be an https URL').optional(),
+  application_type: z.enum(['web', 'native']).optional(),
+  id_token_signed_response_alg: z.enum(SIGNING_ALGS).optional(),
+  client_uri: absoluteUrl.optional(),
+  logo_uri: absoluteUrl.optional(),
+  tos_uri: absoluteUrl.optional(),
+  policy_uri: absoluteUrl.optional(),
+  contacts: z.array(z.string().min(1)).optional(),
+  default_max_age: z.int().min(0).optional(),
+  require_auth_time: z.boolean().optional(),
+}).superRefine((c, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const method = c.token_endpoint_auth_method;
+  const code = c.grant_types.includes('authorization_code');
+
+  if (SECRET_METHODS.includes(method) && !c.client_secret) {
+    problem('client_secret', `is required for a confidential client (token_endpoint_auth_method "${method}")`);
+  }
+  if (!SECRET_METHODS.includes(method) && c.client_secret) {
+    problem('client_secret', `must not be set with token_endpoint_auth_method "${method}"`);
+  }
+  if (method === 'private_key_jwt' && !c.jwks && !c.jwks_uri) {
+    problem('jwks', 'is required (or jwks_uri) for token_endpoint_auth_method "private_key_jwt"');
+  }
+  if (method === 'none' && c.grant_types.includes('client_credentials')) {
+    problem('grant_types', 'client_credentials needs a confidential client, not token_endpoint_auth_method "none" (RFC 6749 §4.4)');
+  }
+  if (code && !c.redirect_uris?.length) problem('redirect_uris', 'is required for the authorization_code grant');
+  if (c.response_types?.length && !code) problem('response_types', '"code" requires the authorization_code grant');
+  if (c.response_types?.length === 0 && code) problem('response_types', 'must be ["code"] for the authorization_code grant');
+}).transform((c) => ({
+  ...c,
+  // RFC 7591 §2.1: response_types and grant_types must agree; "code" iff authorization_code.
+  response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
+  redirect_uris: c.redirect_uris ?? [],
+}));
+
+export type SeedClient = z.output<typeof clientSchema>;

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+
+/** A person who signs in. `id` is the OIDC `sub` (OIDC Core §2: locally unique, never reassigned). */
+export interface Account {
+  id: string;
+  /** Normalised: see `normaliseEmail`. */
+  email: string;
+  name: string;
+  /** argon2id PHC string (security/passwords.ts); never the plain password. */
+  passwordHash: string;
+  createdAt: Date;
+  lastLoginAt?: Date;
+}
+
+export interface NewAccount {
+  email: string;
+  name: string;
+  passwordHash: string;
+}
+
+export interface AccountStore {
+  /** Throws `DuplicateEmailError` when the (normalised) email is taken. */
+  create(input: NewAccount): Promise<Account>;
+  /** Creates, or updates name and password hash of the account with that email (idempotent seeding). */
+  upsertByEmail(input: NewAccount): Promise<{ account: Account; created: boolean }>;
+  findById(id: string): Promise<Account | undefined>;
+  /** Looks up by the normalised form of `email`. */
+  findByEmail(email: string): Promise<Account | undefined>;
+  recordLogin(id: string, at: Date): Promise<void>;
+  count(): Promise<number>;
+  /** Resolves when the backend answers (readiness). */
+  ping(): Promise<void>;
+  /** One-time set-up (indexes); call at start-up or from a migration command. */
+  prepare(): Promise<void>;
+}
+
+export class DuplicateEmailError extends Error {
+  readonly email: string;
+
+  constructor(email: string) {
+    super(`an account with email "${email}" already exists`);
+    this.name = 'DuplicateEmailError';
+    this.email = email;
+  }
+}
+
+/**
+ * Trim, Unicode NFC, lower-case. The local part is case-sensitive in theory
+ * (RFC 5321 §2.4) but not in practice, and treating "Ada@x" and "ada@x" as two
+ * accounts invites takeover-by-lookalike; every lookup and write goes through this.
+ */
+export function normaliseEmail(email: string): string {
+  return email.trim().normalize('NFC').toLowerCase();
+}
+
+/** 128 random bits, base64url (22 chars): unguessable, URL-safe, fits OIDC's 255-char `sub`. */
+export function newAccountId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+const copy = (a: Account): Account => ({ ...a });
+
+/** Per-process store for the embedded default: nothing survives a restart. */
+export function createMemoryAccountStore(): AccountStore {
+  const byId = new Map<string, Account>();
+  const idByEmail = new Map<string, string>();
+
+  const byEmail = (email: string): Account | undefined => {
+    const id = idByEmail.get(normaliseEmail(email));
+    return id === undefined ? undefined : byId.get(id);
+  };
+
+  // Every method body below runs synchronously up to its return, so each check-then-write
+  // is atomic with respect to other callers in this process.
+  const insert = (input: NewAccount): Account => {
+    const email = normaliseEmail(input.email);
+    if (idByEmail.has(email)) throw new DuplicateEmailError(email);
+    const account: Account = { id: newAccountId(), email, name: input.name, passwordHash: input.passwordHash, createdAt: new Date() };
+    byId.set(account.id, account);
+    idByEmail.set(email, account.id);
+    return account;
+  };
+
+  return {
+    async create(input) {
+      return copy(insert(input));
+    },
+    async upsertByEmail(input) {
+      const existing = byEmail(input.email);
+      if (!existing) return { account: copy(insert(input)), created: true };
+      existing.name = input.name;
+      existing.passwordHash = input.passwordHash;
+      return { account: copy(existing), created: false };
+    },
+    async findById(id) {
+      const a = byId.get(id);
+      return a && copy(a);
+    },
+    async findByEmail(email) {
+      const a = byEmail(email);
+      return a && copy(a);
+    },
+    async recordLogin(id, at) {
+      const a = byId.get(id);
+      if (a) a.lastLoginAt = at;
+    },
+    async count() {
+      return byId.size;
+    },
+    async ping() {},
+    async prepare() {},
+  };
+}
