@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { JWK } from 'oidc-provider';
+
+import type { Config } from './config/index.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createProviderPages } from './interactions/pages.ts';
+import { interactionRouter, type Authenticator } from './interactions/router.ts';
+import { createRenderer } from './interactions/views.ts';
+import { healthRouter, type Probe } from './observability/health.ts';
+import type { Logger } from './observability/logger.ts';
+import type { AccountLookup } from './oidc/claims.ts';
+import type { SecretVerifier } from './oidc/client-secrets.ts';
+import type { AdapterFactory } from './oidc/consume-guard.ts';
+import { createProvider } from './oidc/provider.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  adapter: AdapterFactory;
+  accounts: AccountLookup & Authenticator;
+  secrets: SecretVerifier;
+  signingKeys: JWK[];
+  probes: readonly Probe[];
+}
+
+export interface App {
+  /** The Koa application: node-oidc-provider's, with Gatehouse's middleware in front. */
+  koa: Koa;
+  provider: Provider;
+}
+
+const CSS = readFileSync(fileURLToPath(new URL('../views/assets/gatehouse.css', import.meta.url)));
+
+/**
+ * The one composition root: builds the HTTP application from config and stores. Nothing
+ * here opens a connection; main.ts and the tests hand in what they opened.
+ */
+export function createApp(deps: AppDeps): App {
+  const { config, logger } = deps;
+  const render = createRenderer({ cache: config.production });
+  const provider = createProvider({
+    config, adapter: deps.adapter, accounts: deps.accounts, secrets: deps.secrets,
+    signingKeys: deps.signingKeys, pages: createProviderPages(render),
+  });
+
+  provider.on('server_error', (ctx, err) => logger.error({ err, path: ctx.path }, 'oidc server error'));
+
+  const site = new Router();
+  site.get('/', async function landingPage(ctx) {
+    await render(ctx, 'index', { issuer: config.issuer });
+  });
+  site.get('/assets/gatehouse.css', function stylesheet(ctx) {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = CSS;
+  });
+
+  const interactions = interactionRouter({
+    provider, render, accounts: deps.accounts, csrfKey: config.cookieKeys[0]!, issuer: config.issuer,
+  });
+
+  // Order: headers on everything, then Gatehouse's own routes, then the provider's.
+  provider.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
+  provider.use(healthRouter(deps.probes).routes());
+  provider.use(errorHandler({ render, logger }));
+  provider.use(site.routes());
+  provider.use(interactions.routes());
+  provider.use(interactions.allowedMethods());
+
+  return { koa: provider, provider };
+}

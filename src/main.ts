@@ -1,0 +1,66 @@
+import { ConfigError, describeStorage, loadConfig, type Config } from './config/index.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { startGatehouse, type Running } from './server.ts';
+
+/** Process entry: config → stores → app → listen; graceful shutdown on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gatehouse: configuration error: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let running: Running;
+  try {
+    running = await startGatehouse(config, logger);
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'gatehouse could not start');
+    process.exit(1);
+  }
+  printBanner(config, running, logger);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    running.close().then(
+      () => { logger.info('stopped'); process.exit(0); },
+      (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1); },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function printBanner(config: Config, running: Running, logger: Logger): void {
+  const storage = describeStorage(config);
+  logger.info({ issuer: config.issuer, listening: running.url, storage }, 'gatehouse is ready');
+  const lines = [
+    '',
+    `  Gatehouse is running. Issuer: ${config.issuer}`,
+    `  Discovery:  ${config.issuer}/.well-known/openid-configuration`,
+    `  Storage:    durable data in ${storage.durable}; sessions and tokens in ${storage.ephemeral}`,
+  ];
+  if (running.seeded) {
+    lines.push(`  Seeded from ${config.seedPath}:`);
+    for (const c of running.seeded.clients) lines.push(`    client   ${c.client_id}${c.client_name ? ` (${c.client_name})` : ''}`);
+    for (const a of running.seeded.accounts) lines.push(`    account  ${a.email}${config.seedPath?.endsWith('dev-seed.json') ? ' (demo password in config/dev-seed.json)' : ''}`);
+  }
+  if (running.stores.durable === 'memory' || running.stores.ephemeral === 'memory') {
+    lines.push('', '  WARNING: memory storage keeps nothing across restarts (accounts, clients, sessions,',
+      '  tokens and signing keys are lost on exit). Set MONGODB_URI and REDIS_URL for real use.');
+  }
+  if (config.ephemeralSecrets) {
+    lines.push('  WARNING: COOKIE_KEYS / SECRET_PEPPER are not set: random ones were made for this process.');
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+await main();

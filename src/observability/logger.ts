@@ -1,0 +1,24 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths that may carry secrets anywhere in a log record. pino removes them before a
+ * line is written, so a careless `log.info({ body })` cannot leak a password or token.
+ */
+export const REDACTED_PATHS = [
+  'password', '*.password', 'client_secret', '*.client_secret', 'secret', '*.secret',
+  'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'req.headers.authorization',
+  'req.headers.cookie', 'res.headers["set-cookie"]', 'access_token', '*.access_token', 'refresh_token',
+  '*.refresh_token', 'id_token', '*.id_token', 'code', '*.code', 'code_verifier', '*.code_verifier',
+  'token', '*.token', 'cookieKeys', 'secretPepper', 'd', '*.d', 'keys[*].d',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({
+    name: 'gatehouse',
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+  }, destination);
+}

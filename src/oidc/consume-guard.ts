@@ -1,0 +1,58 @@
+import { errors, type Adapter } from 'oidc-provider';
+
+import { ConsumeConflictError } from '../stores/types.ts';
+
+export type AdapterFactory = (model: string) => Adapter;
+
+const GRANT_BOUND_MODELS = [
+  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest',
+];
+
+const LABELS: Record<string, string> = {
+  AuthorizationCode: 'authorization code',
+  RefreshToken: 'refresh token',
+  DeviceCode: 'device code',
+};
+
+/**
+ * Makes the loser of a consume race look exactly like a replay. node-oidc-provider
+ * checks `consumed` and then calls `consume()`; between the two, a parallel request can
+ * pass the same check. Every backend's consume is an atomic check-and-set that throws
+ * ConsumeConflictError for the loser, which this wrapper turns into `invalid_grant`
+ * after revoking the whole grant, as a reused code or refresh token must
+ * (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+ */
+export function withConsumeGuard(factory: AdapterFactory): AdapterFactory {
+  async function revokeGrant(grantId: string): Promise<void> {
+    await Promise.all([
+      ...GRANT_BOUND_MODELS.map((model) => factory(model).revokeByGrantId(grantId)),
+      factory('Grant').destroy(grantId),
+    ]);
+  }
+
+  const guarded = new Map<string, Adapter>();
+  return function guardedAdapter(model: string): Adapter {
+    let adapter = guarded.get(model);
+    if (adapter) return adapter;
+    const inner = factory(model);
+    adapter = {
+      upsert: inner.upsert.bind(inner),
+      find: inner.find.bind(inner),
+      findByUid: inner.findByUid.bind(inner),
+      findByUserCode: inner.findByUserCode.bind(inner),
+      destroy: inner.destroy.bind(inner),
+      revokeByGrantId: inner.revokeByGrantId.bind(inner),
+      async consume(id: string) {
+        try {
+          await inner.consume(id);
+        } catch (err) {
+          if (!(err instanceof ConsumeConflictError)) throw err;
+          if (err.grantId) await revokeGrant(err.grantId);
+          throw new errors.InvalidGrant(`${LABELS[model] ?? model} already used`);
+        }
+      },
+    };
+    guarded.set(model, adapter);
+    return adapter;
+  };
+}

@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type Provider from 'oidc-provider';
+
+import { createApp } from './app.ts';
+import type { Config } from './config/index.ts';
+import type { Logger } from './observability/logger.ts';
+import { createSecretHasher } from './security/client-secrets.ts';
+import { verifyCredentials } from './security/credentials.ts';
+import { createPasswordHasher } from './security/passwords.ts';
+import { importSeed, parseSeed, type SeedSummary } from './seed/index.ts';
+import { openStores, type Stores } from './stores/index.ts';
+import { ensureSigningKeys } from './stores/signing-keys.ts';
+
+export interface Running {
+  readonly url: string;
+  readonly server: Server;
+  readonly provider: Provider;
+  readonly stores: Stores;
+  readonly seeded: SeedSummary | undefined;
+  readonly generatedKeys: boolean;
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), closes stores. */
+  close(): Promise<void>;
+}
+
+/** Opens the stores, builds the app, imports the seed and listens. Used by main.ts and tests. */
+export async function startGatehouse(config: Config, logger: Logger): Promise<Running> {
+  const stores = await openStores(config, logger);
+  try {
+    await stores.prepare();
+    const { keys, generated } = await ensureSigningKeys(stores.signingKeys);
+    const passwords = createPasswordHasher(config.argon2);
+    const secrets = createSecretHasher(config.secretPepper);
+    const accounts = {
+      findById: (id: string) => stores.accounts.findById(id),
+      authenticate: (email: string, password: string) => verifyCredentials(stores.accounts, passwords, email, password),
+    };
+    const { koa, provider } = createApp({
+      config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
+    });
+
+    let seeded: SeedSummary | undefined;
+    if (config.seedPath) {
+      const seed = await parseSeed(config.seedPath, { vars: config.seedVars });
+      seeded = await importSeed(seed, {
+        accounts: stores.accounts,
+        passwords,
+        secrets,
+        validateClient: async (metadata) => { await provider.Client.validate(metadata); },
+        upsertClient: async (metadata) => {
+          await stores.adapter('Client').upsert(String(metadata.client_id), metadata);
+        },
+      });
+    }
+
+    const server = createServer(koa.callback());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+
+    return {
+      url: `http://localhost:${port}`,
+      server,
+      provider,
+      stores,
+      seeded,
+      generatedKeys: generated,
+      async close() {
+        await stopServer(server, config.shutdownTimeoutMs);
+        await stores.close();
+      },
+    };
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+}
+
+/** Graceful stop: no new connections, idle keep-alive sockets closed, in-flight requests finish. */
+function stopServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,80 @@
+import type { Redis } from 'ioredis';
+import type { MongoClient } from 'mongodb';
+import type { AdapterFactory } from 'oidc-provider';
+
+import type { Config } from '../config/index.ts';
+import type { Probe } from '../observability/health.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
+import { createMongoAccountStore } from './accounts-mongo.ts';
+import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
+import { connectMongo, connectRedis } from './connect.ts';
+import { createRoutedAdapterFactory } from './routing.ts';
+import { createMemorySigningKeyStore, type SigningKeyStore } from './signing-keys.ts';
+import { createMongoSigningKeyStore } from './signing-keys-mongo.ts';
+import type { AdapterBackend, BackendName } from './types.ts';
+
+/** Everything Gatehouse persists, opened according to DESIGN.md's storage routing. */
+export interface Stores {
+  readonly durable: BackendName;
+  readonly ephemeral: BackendName;
+  readonly adapter: AdapterFactory;
+  readonly accounts: AccountStore;
+  readonly signingKeys: SigningKeyStore;
+  readonly probes: readonly Probe[];
+  /** Creates indexes once (start-up or `migrate`), never per request. */
+  prepare(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `MONGODB_URI` switches the durable side (clients, grants, refresh tokens, accounts,
+ * keys) to MongoDB and `REDIS_URL` the short-lived side (sessions, codes, access
+ * tokens) to Redis; without them both live in this process's memory.
+ */
+export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+  const closers: Array<() => Promise<unknown>> = [];
+  try {
+    let mongo: MongoClient | undefined;
+    let redis: Redis | undefined;
+    if (config.mongodbUri) {
+      mongo = await connectMongo(config.mongodbUri, config.startupTimeoutMs);
+      closers.push(() => mongo!.close());
+    }
+    if (config.redisUrl) {
+      redis = await connectRedis(config.redisUrl, config.startupTimeoutMs, logger);
+      closers.push(() => redis!.quit());
+    }
+
+    const db = mongo?.db(config.mongodbDatabase);
+    const durable: AdapterBackend = db ? createMongoBackend(db) : createMemoryBackend();
+    const ephemeral: AdapterBackend = redis ? createRedisBackend(redis) : createMemoryBackend();
+    closers.unshift(() => durable.close(), () => ephemeral.close());
+    const accounts = db ? createMongoAccountStore(db) : createMemoryAccountStore();
+    const signingKeys = db ? createMongoSigningKeyStore(db) : createMemorySigningKeyStore();
+
+    const probes: Probe[] = [];
+    if (db) probes.push({ name: 'mongodb', ping: () => durable.ping() });
+    if (redis) probes.push({ name: 'redis', ping: () => ephemeral.ping() });
+
+    return {
+      durable: durable.name,
+      ephemeral: ephemeral.name,
+      adapter: createRoutedAdapterFactory({ durable, ephemeral }),
+      accounts,
+      signingKeys,
+      probes,
+      async prepare() {
+        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare()]);
+      },
+      close: () => closeAll(closers),
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<unknown>>): Promise<void> {
+  for (const close of closers) await close().catch(() => undefined);
+}
