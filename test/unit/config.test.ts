@@ -83,3 +83,15 @@ describe('configuration from the environment', () => {
     });
   });
 });
+
+describe('config/gatehouse.example.env', () => {
+  test('documents every variable the configuration reads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile(new URL('../../src/config/index.ts', import.meta.url), 'utf8');
+    const example = await readFile(new URL('../../config/gatehouse.example.env', import.meta.url), 'utf8');
+    const read = [...source.matchAll(/read\w+\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    expect(read.length).toBeGreaterThan(20);
+    const documented = new Set([...example.matchAll(/^#? ?([A-Z0-9_]+)=/gm)].map((m) => m[1]!));
+    expect(read.filter((name) => !documented.has(name))).toEqual([]);
+  });
+});
