@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   try {
     running = await startGatehouse(config, logger);
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'gatehouse could not start');
+    const reason = err instanceof Error ? err.message : String(err);
+    logger.fatal({ err: reason }, 'gatehouse could not start');
+    process.stderr.write(`gatehouse: could not start: ${reason}\n`);
     process.exit(1);
   }
   printBanner(config, running, logger);

@@ -24,16 +24,19 @@ export async function connectRedis(url: string, timeoutMs: number, logger: Logge
     maxRetriesPerRequest: 2,
     retryStrategy: (attempt) => Math.min(attempt * 250, 2000),
   });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const started = Date.now();
   let lastError: unknown;
+  redis.on('error', (err) => {
+    lastError = err; // the socket's own reason (ECONNREFUSED, ...) says more than a failed PING
+    logger.warn({ err: err.message }, 'redis connection error');
+  });
+  const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     try {
       if (redis.status === 'wait') await redis.connect();
       await redis.ping();
       return redis;
     } catch (err) {
-      lastError = err;
+      lastError ??= err;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

@@ -84,6 +84,15 @@ describe('login and consent pages', () => {
     expect(new URL(landed.url).searchParams.get('code')).toEqual(expect.any(String));
   });
 
+  test('response_mode=form_post works under the CSP: the auto-submit script is allowed by its hash', async () => {
+    const { browser, page } = await openLogin(web, WEB_CB, { scope: 'openid', response_mode: 'form_post' });
+    const consentPage = await login(browser, page, WEB_CB);
+    const posted = await consent(browser, consentPage, WEB_CB);
+    expect(posted.html).toMatch(/<form method="post" action="https:\/\/app.example\/cb">/);
+    expect(posted.html).toMatch(/name="code"/);
+    expect(posted.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[\w+/=]+'/);
+  });
+
   test('an unknown interaction shows the error page, not a stack trace', async () => {
     const res = await fetch(`${server.issuer}/interaction/does-not-exist`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(400);

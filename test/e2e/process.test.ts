@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { freePort } from '../support/gatehouse.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+interface Exit { code: number | null; stdout: string; stderr: string }
+
+/** Runs `node src/main.ts` as `npm start` does, with only the given environment. */
+function run(env: Record<string, string>, until?: (stdout: string) => boolean): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH!, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (until?.(stdout)) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the gatehouse process', () => {
+  test('starts with no configuration, prints what it seeded and warns, then stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const exit = await run({ PORT: String(port) }, (out) => out.includes('signing keys are lost'));
+    expect(exit.stdout).toContain(`Issuer: http://localhost:${port}`);
+    expect(exit.stdout).toContain('client   demo-app (Gatehouse Demo App)');
+    expect(exit.stdout).toContain('client   demo-service (Gatehouse Demo Service)');
+    expect(exit.stdout).toContain('account  demo@gatehouse.local');
+    expect(exit.stdout).toContain('WARNING: memory storage keeps nothing across restarts');
+    expect(exit.stdout).not.toContain('demo-service-secret');
+    expect(exit.stdout).not.toContain('gatehouse-demo');
+    expect(exit.code).toBe(0);
+  });
+
+  test('a bad variable stops the start with a message naming it', async () => {
+    const exit = await run({ ACCESS_TOKEN_TTL: '-1' });
+    expect(exit.code).toBe(78);
+    expect(exit.stderr).toContain('ACCESS_TOKEN_TTL must be a positive whole number of seconds');
+  });
+
+  test('an unreachable Redis is retried for a bounded time, then the start fails naming it', async () => {
+    const port = await freePort();
+    const exit = await run({ PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}`, STARTUP_TIMEOUT_SECONDS: '1' });
+    expect(exit.code).toBe(1);
+    expect(exit.stdout + exit.stderr).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+\/? did not answer within 1 s/);
+  });
+
+  test('an invalid seed stops the start naming the file, the entry and the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-seed-'));
+    const seed = join(dir, 'seed.json');
+    await writeFile(seed, JSON.stringify({
+      clients: [{ client_id: 'web', client_secret: 'a-secret-that-is-long-enough-0123456789', redirect_uris: ['not a url'] }],
+    }));
+    const exit = await run({ PORT: String(await freePort()), GATEHOUSE_SEED: seed });
+    expect(exit.code).toBe(1);
+    const output = exit.stdout + exit.stderr;
+    expect(output).toContain(seed);
+    expect(output).toContain('clients[0]');
+    expect(output).toContain('redirect_uris');
+    expect(output).not.toContain('a-secret-that-is-long-enough');
+  });
+});
