@@ -11,7 +11,10 @@ export interface MemoryBackendOptions {
 }
 
 interface Entry {
-  payload: AdapterPayload;
+  /** JSON text of the payload (see `copy`). */
+  payload: string;
+  /** Epoch seconds when consumed, kept beside the payload as the Redis backend does. */
+  consumed: number | undefined;
   /** Epoch ms; undefined = no expiry (Client, registration without TTL). */
   expiresAt: number | undefined;
   grantId: string | undefined;
@@ -73,14 +76,26 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): AdapterBac
   const timer = setInterval(sweep, opts.sweepIntervalMs ?? 60_000);
   timer.unref();
 
+  /**
+   * Payloads are kept as JSON text, as Redis and MongoDB keep them: the memory backend
+   * then drops `undefined` members and hands out fresh plain objects exactly like the
+   * durable ones, so a test passing in memory means the same thing on the others.
+   */
+  function copy(entry: Entry | undefined): AdapterPayload | undefined {
+    if (!entry) return undefined;
+    const payload = JSON.parse(entry.payload) as AdapterPayload;
+    if (entry.consumed !== undefined) payload.consumed = entry.consumed;
+    return payload;
+  }
+
   function adapterFor(model: string): Adapter {
-    const copy = (entry: Entry | undefined) => (entry ? structuredClone(entry.payload) : undefined);
     return {
       async upsert(id, payload, expiresIn) {
         const previous = table(model).get(id);
         if (previous) remove(model, id, previous);
         const entry: Entry = {
-          payload: structuredClone(payload),
+          payload: JSON.stringify(payload),
+          consumed: typeof payload.consumed === 'number' ? payload.consumed : undefined,
           expiresAt: typeof expiresIn === 'number' ? now() + expiresIn * 1000 : undefined,
           grantId: grantIdOf(model, payload),
           uid: lookupValue(payload.uid),
@@ -107,10 +122,10 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): AdapterBac
       // Check-and-set without an await in between: atomic on the event loop.
       async consume(id) {
         const entry = live(model, id);
-        if (!entry || entry.payload.consumed !== undefined) {
-          throw new ConsumeConflictError(model, entry?.grantId ?? lookupValue(entry?.payload.grantId));
+        if (!entry || entry.consumed !== undefined) {
+          throw new ConsumeConflictError(model, entry?.grantId);
         }
-        entry.payload.consumed = epochSeconds(now());
+        entry.consumed = epochSeconds(now());
       },
       async destroy(id) {
         const entry = table(model).get(id);
