@@ -52,6 +52,7 @@ export const clientSchema = z.strictObject({
   grant_types: z.array(z.enum(GRANT_TYPES)).default(['authorization_code']),
   response_types: z.array(z.literal('code', { error: 'only "code" is supported (RFC 9700 §2.1.2)' })).optional(),
   token_endpoint_auth_method: authMethod.default('client_secret_basic'),
+  token_endpoint_auth_signing_alg: z.enum(SIGNING_ALGS).optional(),
   scope: z.string().regex(SCOPE, 'must be space-separated scope tokens (RFC 6749 §3.3)').optional(),
   /** Gatehouse extension: a first-party client skips the consent page. */
   first_party: z.boolean().optional(),
