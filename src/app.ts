@@ -7,6 +7,7 @@ import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
 
 import type { Config } from './config/index.ts';
+import { demoRouter } from './demo/router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createProviderPages } from './interactions/pages.ts';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): App {
   provider.use(healthRouter(deps.probes).routes());
   provider.use(errorHandler({ render, logger }));
   provider.use(site.routes());
+  if (!config.production) provider.use(demoRouter({ render, issuer: config.issuer }).routes());
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());
 
