@@ -60,6 +60,20 @@ describe('protocol rules', () => {
     expect(plain.searchParams.get('error_description')).toMatch(/code_challenge_method/);
   });
 
+  test('PKCE is required for a public client too', async () => {
+    const page = await authorize({ ...base, client_id: 'spa', redirect_uri: 'https://spa.example/cb', response_type: 'code' }, 'https://spa.example/cb');
+    const url = new URL(page.url);
+    expect(url.searchParams.get('error')).toBe('invalid_request');
+    expect(url.searchParams.get('error_description')).toMatch(/PKCE/);
+  });
+
+  test('no refresh token for a client without the refresh_token grant, even with offline_access', async () => {
+    const narrow = await clientFor(server, 'narrow');
+    const { tokens } = await signIn(narrow, 'https://narrow.example/cb', { scope: 'openid offline_access', prompt: 'consent' });
+    expect(tokens.scope).toBe('openid');
+    expect(tokens.refresh_token).toBeUndefined();
+  });
+
   test.each([
     ['an unregistered redirect_uri', 'https://evil.example/cb'],
     ['a redirect_uri that only shares a prefix', 'https://app.example/cb/extra'],

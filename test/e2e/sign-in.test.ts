@@ -54,6 +54,15 @@ describe.each([
     await expect(oidc.refreshTokenGrant(web, second.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  test('N parallel uses of one refresh token give exactly one success', async () => {
+    const { tokens } = await signIn(web, WEB_CB, { scope: 'openid offline_access', prompt: 'consent' });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => oidc.refreshTokenGrant(web, tokens.refresh_token!)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const failed of results.filter((r) => r.status === 'rejected')) {
+      expect((failed as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
+    }
+  });
+
   test('N parallel redemptions of one code give exactly one success', async () => {
     const browser = new Browser();
     const start = await startAuthorization(web, { redirect_uri: WEB_CB });
