@@ -18,6 +18,7 @@ import type { Logger } from './observability/logger.ts';
 import type { AccountLookup } from './oidc/claims.ts';
 import type { SecretVerifier } from './oidc/client-secrets.ts';
 import type { AdapterFactory } from './oidc/consume-guard.ts';
+import type { ResourceServerStore } from './stores/resource-servers.ts';
 import { createProvider } from './oidc/provider.ts';
 
 export interface AppDeps {
@@ -26,6 +27,7 @@ export interface AppDeps {
   adapter: AdapterFactory;
   accounts: AccountLookup & Authenticator;
   secrets: SecretVerifier;
+  resourceServers: Pick<ResourceServerStore, 'find'>;
   signingKeys: JWK[];
   probes: readonly Probe[];
 }
@@ -46,7 +48,7 @@ export function createApp(deps: AppDeps): App {
   const { config, logger } = deps;
   const render = createRenderer({ cache: config.production });
   const provider = createProvider({
-    config, adapter: deps.adapter, accounts: deps.accounts, secrets: deps.secrets,
+    config, adapter: deps.adapter, accounts: deps.accounts, secrets: deps.secrets, resourceServers: deps.resourceServers,
     signingKeys: deps.signingKeys, pages: createProviderPages(render),
   });
 

@@ -53,6 +53,7 @@ function printBanner(config: Config, running: Running, logger: Logger): void {
   if (running.seeded) {
     lines.push(`  Seeded from ${config.seedPath}:`);
     for (const c of running.seeded.clients) lines.push(`    client   ${c.client_id}${c.client_name ? ` (${c.client_name})` : ''}`);
+    for (const r of running.seeded.resource_servers) lines.push(`    resource ${r.identifier} (${r.access_token_format} access tokens)`);
     for (const a of running.seeded.accounts) lines.push(`    account  ${a.email}${config.seedPath?.endsWith('dev-seed.json') ? ' (demo password in config/dev-seed.json)' : ''}`);
   }
   if (running.stores.durable === 'memory' || running.stores.ephemeral === 'memory') {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 
 import { createApp } from './app.ts';
+import { knownScopes } from './oidc/provider.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { createSecretHasher } from './security/client-secrets.ts';
@@ -38,6 +39,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     };
     const { koa, provider } = createApp({
       config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
+      resourceServers: stores.resourceServers,
     });
 
     let seeded: SeedSummary | undefined;
@@ -48,6 +50,8 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
         passwords,
         secrets,
         validateClient: async (metadata) => { await provider.Client.validate(metadata); },
+        upsertResourceServer: (server) => stores.resourceServers.upsert(server),
+        knownScopes: new Set(knownScopes(config)),
         upsertClient: async (metadata) => {
           await stores.adapter('Client').upsert(String(metadata.client_id), metadata);
         },

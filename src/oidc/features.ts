@@ -1,5 +1,6 @@
-import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 
+import type { createResourceServerLookup } from './resource-servers.ts';
 import { rejectUnknownClientCredentialsScopes } from './scope-policy.ts';
 
 export interface LogoutPages {
@@ -12,7 +13,9 @@ export interface LogoutPages {
  * development interactions are off; everything else listed here is part of the core
  * profile (code + PKCE, client credentials, introspection, revocation, logout).
  */
-export function features(pages: LogoutPages, knownScopes: ReadonlySet<string>): NonNullable<Configuration['features']> {
+export function features(
+  pages: LogoutPages, knownScopes: ReadonlySet<string>, getResourceServerInfo: ReturnType<typeof createResourceServerLookup>,
+): NonNullable<Configuration['features']> {
   return {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
@@ -39,12 +42,9 @@ export function features(pages: LogoutPages, knownScopes: ReadonlySet<string>): 
     },
     resourceIndicators: {
       enabled: true,
-      // No resource servers are registered yet: access tokens are for userinfo or, with
-      // client credentials, opaque tokens for introspection. An unknown resource is
-      // refused with invalid_target (RFC 8707 §2).
-      async getResourceServerInfo() {
-        throw new errors.InvalidTarget();
-      },
+      // Without a `resource` parameter, access tokens are opaque (userinfo, or client
+      // credentials for introspection); with one, the registered resource server decides.
+      getResourceServerInfo,
       defaultResource: rejectUnknownClientCredentialsScopes(knownScopes),
     },
     userinfo: { enabled: true },

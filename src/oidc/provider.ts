@@ -5,6 +5,8 @@ import { claims, createFindAccount, type AccountLookup } from './claims.ts';
 import { useHashedClientSecrets, type SecretVerifier } from './client-secrets.ts';
 import { withConsumeGuard, type AdapterFactory } from './consume-guard.ts';
 import { features, type LogoutPages } from './features.ts';
+import { createResourceServerLookup } from './resource-servers.ts';
+import type { ResourceServerStore } from '../stores/resource-servers.ts';
 import { ttl } from './ttl.ts';
 
 export interface ProviderPages extends LogoutPages {
@@ -16,6 +18,7 @@ export interface ProviderDeps {
   adapter: AdapterFactory;
   accounts: AccountLookup;
   secrets: SecretVerifier;
+  resourceServers: Pick<ResourceServerStore, 'find'>;
   /** Private signing JWKs, ES256 first: it is the default ID token algorithm. */
   signingKeys: JWK[];
   pages: ProviderPages;
@@ -36,7 +39,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: knownScopes(config),
     jwks: { keys: deps.signingKeys },
     cookies: { keys: [...config.cookieKeys] },
-    features: features(pages, new Set(knownScopes(config))),
+    features: features(pages, new Set(knownScopes(config)), createResourceServerLookup(deps.resourceServers)),
     ttl: ttl(config),
     // Only the authorization code flow: no implicit, no hybrid (RFC 9700 §2.1.2).
     responseTypes: ['code'],

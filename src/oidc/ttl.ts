@@ -9,9 +9,10 @@ import type { Config } from '../config/index.ts';
 export function ttl(config: Config): NonNullable<Configuration['ttl']> {
   const { ttl: t } = config;
   return {
-    AccessToken: t.accessToken,
+    // A resource server's own access-token lifetime wins over the server-wide one.
+    AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? t.accessToken,
     AuthorizationCode: t.authorizationCode,
-    ClientCredentials: t.clientCredentials,
+    ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? t.clientCredentials,
     IdToken: t.idToken,
     Grant: t.grant,
     Interaction: t.interaction,

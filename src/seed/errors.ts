@@ -40,7 +40,7 @@ export function formatPath(path: Path): string | undefined {
   return out || undefined;
 }
 
-const LABELS: Record<string, string> = { clients: 'client_id', accounts: 'email' };
+const LABELS: Record<string, string> = { clients: 'client_id', accounts: 'email', resource_servers: 'identifier' };
 
 /**
  * Splits a path into the seed entry it belongs to and the field inside it. The entry is

@@ -1,6 +1,7 @@
 import type { SecretHasher } from '../security/client-secrets.ts';
 import type { PasswordHasher } from '../security/passwords.ts';
 import type { AccountStore } from '../stores/accounts.ts';
+import type { ResourceServer } from '../stores/resource-servers.ts';
 import { locate, SeedError } from './errors.ts';
 import type { Seed, SeedClient } from './schema.ts';
 
@@ -15,11 +16,16 @@ export interface SeedDeps {
   upsertClient(metadata: SeedClientMetadata): Promise<void>;
   /** Rejects metadata the provider would refuse (e.g. `provider.Client.validate`). */
   validateClient?(metadata: SeedClientMetadata): Promise<void>;
+  /** Creates or replaces the resource server with that identifier. */
+  upsertResourceServer(server: ResourceServer): Promise<void>;
+  /** Scopes the server knows; a resource server may only use these. */
+  knownScopes?: ReadonlySet<string>;
 }
 
 export interface SeedSummary {
   accounts: { email: string; created: boolean }[];
   clients: { client_id: string; client_name: string | undefined }[];
+  resource_servers: { identifier: string; access_token_format: 'opaque' | 'jwt' }[];
 }
 
 /** Client metadata as stored: the secret replaced by its keyed hash, unset fields dropped. */
@@ -66,7 +72,20 @@ export async function importSeed(seed: Seed & { source?: string }, deps: SeedDep
     }
   }
 
-  const summary: SeedSummary = { accounts: [], clients: [] };
+  const resourceServers = seed.resource_servers.map((r, i): ResourceServer => {
+    const unknown = deps.knownScopes && r.scope.split(' ').find((s) => !deps.knownScopes!.has(s));
+    if (unknown) {
+      throw new SeedError(source, [locate(['resource_servers', i, 'scope'], seed,
+        `"${unknown}" is not a scope this server knows (add it to API_SCOPES)`)]);
+    }
+    return {
+      identifier: r.identifier, scope: r.scope, accessTokenFormat: r.access_token_format,
+      ...(r.access_token_ttl !== undefined ? { accessTokenTtl: r.access_token_ttl } : {}),
+      ...(r.jwt_alg !== undefined ? { jwtAlg: r.jwt_alg } : {}),
+    };
+  });
+
+  const summary: SeedSummary = { accounts: [], clients: [], resource_servers: [] };
   // One at a time: each argon2 hash takes its configured memory (19 MiB+).
   for (const [i, a] of seed.accounts.entries()) {
     try {
@@ -84,6 +103,10 @@ export async function importSeed(seed: Seed & { source?: string }, deps: SeedDep
       throw fail(['clients', i], err);
     }
     summary.clients.push({ client_id: metadata.client_id, client_name: metadata.client_name as string | undefined });
+  }
+  for (const [i, server] of resourceServers.entries()) {
+    await deps.upsertResourceServer(server).catch((err: unknown) => { throw fail(['resource_servers', i], err); });
+    summary.resource_servers.push({ identifier: server.identifier, access_token_format: server.accessTokenFormat });
   }
   return summary;
 }

@@ -3,8 +3,10 @@ import { validatePasswordPolicy } from '../security/passwords.ts';
 import { normaliseEmail } from '../stores/accounts.ts';
 import { Redacted } from './redacted.ts';
 import { clientSchema } from './schema-client.ts';
+import { resourceServerSchema } from './schema-resource-server.ts';
 
 export { clientSchema, type SeedClient } from './schema-client.ts';
+export { resourceServerSchema, type SeedResourceServer } from './schema-resource-server.ts';
 
 /** `$comment` keys document a seed file (JSON has no comments) and are ignored. */
 const comment = z.unknown().optional();
@@ -35,16 +37,18 @@ export const seedSchema = z.strictObject({
   $comment: comment,
   accounts: z.array(accountSchema).default([]),
   clients: z.array(clientSchema).default([]),
+  resource_servers: z.array(resourceServerSchema).default([]),
 }).superRefine((seed, ctx) => {
   // Two entries for one key would make the import order-dependent: refuse instead.
   const firstIndex = new Map<string, number>();
-  const unique = (list: 'accounts' | 'clients', field: string, key: string, i: number) => {
+  const unique = (list: 'accounts' | 'clients' | 'resource_servers', field: string, key: string, i: number) => {
     const seen = firstIndex.get(`${list}\0${key}`);
     if (seen === undefined) firstIndex.set(`${list}\0${key}`, i);
     else ctx.addIssue({ code: 'custom', path: [list, i, field], message: `duplicates ${list}[${seen}]` });
   };
   seed.accounts.forEach((a, i) => unique('accounts', 'email', a.email, i));
   seed.clients.forEach((c, i) => unique('clients', 'client_id', c.client_id, i));
+  seed.resource_servers.forEach((r, i) => unique('resource_servers', 'identifier', r.identifier, i));
 });
 
 export type Seed = z.output<typeof seedSchema>;

@@ -9,6 +9,9 @@ import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
 import { createMongoAccountStore } from './accounts-mongo.ts';
 import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
 import { connectMongo, connectRedis } from './connect.ts';
+import {
+  createMemoryResourceServerStore, createMongoResourceServerStore, type ResourceServerStore,
+} from './resource-servers.ts';
 import { createRoutedAdapterFactory } from './routing.ts';
 import { createMemorySigningKeyStore, type SigningKeyStore } from './signing-keys.ts';
 import { createMongoSigningKeyStore } from './signing-keys-mongo.ts';
@@ -21,6 +24,7 @@ export interface Stores {
   readonly adapter: AdapterFactory;
   readonly accounts: AccountStore;
   readonly signingKeys: SigningKeyStore;
+  readonly resourceServers: ResourceServerStore;
   readonly probes: readonly Probe[];
   /** Creates indexes once (start-up or `migrate`), never per request. */
   prepare(): Promise<void>;
@@ -52,6 +56,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     closers.unshift(() => durable.close(), () => ephemeral.close());
     const accounts = db ? createMongoAccountStore(db) : createMemoryAccountStore();
     const signingKeys = db ? createMongoSigningKeyStore(db) : createMemorySigningKeyStore();
+    const resourceServers = db ? createMongoResourceServerStore(db) : createMemoryResourceServerStore();
 
     const probes: Probe[] = [];
     if (db) probes.push({ name: 'mongodb', ping: () => durable.ping() });
@@ -63,9 +68,10 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
       adapter: createRoutedAdapterFactory({ durable, ephemeral }),
       accounts,
       signingKeys,
+      resourceServers,
       probes,
       async prepare() {
-        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare()]);
+        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare()]);
       },
       close: () => closeAll(closers),
     };

@@ -40,6 +40,7 @@ export async function consent(browser: Browser, page: Page, stopAt: string, deci
  */
 export async function signIn(
   config: oidc.Configuration, redirectUri: string, params: Record<string, string> = {}, browser = new Browser(),
+  tokenParams: Record<string, string> = {},
 ) {
   const start = await startAuthorization(config, { redirect_uri: redirectUri, ...params });
   let page = await browser.open(start.url.href, {}, redirectUri);
@@ -48,6 +49,6 @@ export async function signIn(
   const callback = new URL(page.url);
   const tokens = await oidc.authorizationCodeGrant(config, callback, {
     pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce,
-  });
+  }, tokenParams);
   return { tokens, callback, browser, start };
 }

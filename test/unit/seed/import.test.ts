@@ -16,6 +16,7 @@ function deps(overrides: Partial<SeedDeps> = {}) {
   const d: SeedDeps = {
     accounts, passwords, secrets,
     upsertClient: async (metadata) => { clients.set(metadata.client_id, metadata); },
+    upsertResourceServer: async () => undefined,
     ...overrides,
   };
   return { d, accounts, clients };
@@ -30,6 +31,7 @@ describe('importSeed', () => {
     expect(summary).toEqual({
       accounts: [{ email: 'ada@example.com', created: true }],
       clients: [{ client_id: 'spa', client_name: undefined }, { client_id: 'web', client_name: 'Web' }],
+      resource_servers: [],
     });
 
     const ada = await accounts.findByEmail('ada@example.com');
