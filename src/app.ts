@@ -15,6 +15,10 @@ import { interactionRouter, type Authenticator } from './interactions/router.ts'
 import { createRenderer } from './interactions/views.ts';
 import { healthRouter, type Probe } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
+import { metricsRouter } from './observability/metrics-endpoint.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { requestObserver } from './observability/request-observer.ts';
+import { observeProviderEvents } from './oidc/events.ts';
 import type { AccountLookup } from './oidc/claims.ts';
 import type { SecretVerifier } from './oidc/client-secrets.ts';
 import type { AdapterFactory } from './oidc/consume-guard.ts';
@@ -30,6 +34,7 @@ export interface AppDeps {
   resourceServers: Pick<ResourceServerStore, 'find'>;
   signingKeys: JWK[];
   probes: readonly Probe[];
+  metrics: Metrics;
 }
 
 export interface App {
@@ -52,7 +57,7 @@ export function createApp(deps: AppDeps): App {
     signingKeys: deps.signingKeys, pages: createProviderPages(render),
   });
 
-  provider.on('server_error', (ctx, err) => logger.error({ err, path: ctx.path }, 'oidc server error'));
+  observeProviderEvents(provider, { logger, metrics: deps.metrics });
 
   const site = new Router();
   site.get('/', async function landingPage(ctx) {
@@ -66,11 +71,18 @@ export function createApp(deps: AppDeps): App {
 
   const interactions = interactionRouter({
     provider, render, accounts: deps.accounts, csrfKey: config.cookieKeys[0]!, issuer: config.issuer,
+    onLoginFailed: () => deps.metrics.authenticationFailures.inc({ reason: 'invalid_credentials' }),
   });
 
-  // Order: headers on everything, then Gatehouse's own routes, then the provider's.
+  // Order: request id, log and metrics around everything; headers on everything; then
+  // Gatehouse's own routes; then the provider's.
+  provider.use(requestObserver({ logger, metrics: deps.metrics }));
   provider.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
   provider.use(healthRouter(deps.probes).routes());
+  if (config.metrics.token) {
+    const { registry } = deps.metrics;
+    provider.use(metricsRouter({ contentType: registry.contentType, body: () => registry.metrics() }, config.metrics.token).routes());
+  }
   provider.use(errorHandler({ render, logger }));
   provider.use(site.routes());
   if (!config.production) provider.use(demoRouter({ render, issuer: config.issuer }).routes());

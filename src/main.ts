@@ -1,8 +1,16 @@
+import cluster from 'node:cluster';
+
+import { AggregatorRegistry } from 'prom-client';
+
+import { READY_MESSAGE, runPrimary } from './cluster.ts';
 import { ConfigError, describeStorage, loadConfig, type Config } from './config/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { startGatehouse, type Running } from './server.ts';
 
-/** Process entry: config → stores → app → listen; graceful shutdown on SIGTERM/SIGINT. */
+/**
+ * Process entry: config → stores → app → listen; graceful shutdown on SIGTERM/SIGINT.
+ * With GATEHOUSE_WORKERS above 1 this process becomes the cluster primary instead.
+ */
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -14,19 +22,25 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
 
   let running: Running;
   try {
-    running = await startGatehouse(config, logger);
+    running = await startGatehouse(config, logger, { metricsListener: !cluster.isWorker });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     logger.fatal({ err: reason }, 'gatehouse could not start');
     process.stderr.write(`gatehouse: could not start: ${reason}\n`);
     process.exit(1);
   }
-  printBanner(config, running, logger);
-
+  if (cluster.isWorker) {
+    // The primary answers /metrics for all workers: constructing an AggregatorRegistry is
+    // what makes prom-client answer its metric requests here, from these registries.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([running.metrics.registry]);
+    process.send?.(READY_MESSAGE);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,17 +53,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Last: whoever reads the banner may signal at once, and the handlers are in place.
+  if (!cluster.isWorker || process.env.GATEHOUSE_WORKER_INDEX === '1') printBanner(config, running, logger);
 }
 
 function printBanner(config: Config, running: Running, logger: Logger): void {
   const storage = describeStorage(config);
-  logger.info({ issuer: config.issuer, listening: running.url, storage }, 'gatehouse is ready');
+  logger.info({ issuer: config.issuer, listening: running.url, storage, workers: config.workers }, 'gatehouse is ready');
   const lines = [
     '',
     `  Gatehouse is running. Issuer: ${config.issuer}`,
     `  Discovery:  ${config.issuer}/.well-known/openid-configuration`,
     `  Storage:    durable data in ${storage.durable}; sessions and tokens in ${storage.ephemeral}`,
   ];
+  if (config.workers > 1) lines.push(`  Workers:    ${config.workers} (node:cluster)`);
   if (running.seeded) {
     lines.push(`  Seeded from ${config.seedPath}:`);
     for (const c of running.seeded.clients) lines.push(`    client   ${c.client_id}${c.client_name ? ` (${c.client_name})` : ''}`);
@@ -59,6 +76,10 @@ function printBanner(config: Config, running: Running, logger: Logger): void {
   if (running.stores.durable === 'memory' || running.stores.ephemeral === 'memory') {
     lines.push('', '  WARNING: memory storage keeps nothing across restarts (accounts, clients, sessions,',
       '  tokens and signing keys are lost on exit). Set MONGODB_URI and REDIS_URL for real use.');
+  }
+  if (config.workers > 1 && running.stores.durable === 'memory') {
+    lines.push('  WARNING: without MONGODB_URI every worker keeps its own clients, grants, refresh tokens,',
+      '  accounts and signing keys: sign-in, refresh and JWTs do not work across workers.');
   }
   if (config.ephemeralSecrets) {
     lines.push('  WARNING: COOKIE_KEYS / SECRET_PEPPER are not set: random ones were made for this process.');

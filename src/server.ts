@@ -7,6 +7,8 @@ import { createApp } from './app.ts';
 import { knownScopes } from './oidc/provider.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './observability/logger.ts';
+import { listenForMetrics } from './observability/metrics-endpoint.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createSecretHasher } from './security/client-secrets.ts';
 import { verifyCredentials } from './security/credentials.ts';
 import { createPasswordHasher } from './security/passwords.ts';
@@ -21,13 +23,22 @@ export interface Running {
   readonly stores: Stores;
   readonly seeded: SeedSummary | undefined;
   readonly generatedKeys: boolean;
+  readonly metrics: Metrics;
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes stores. */
   close(): Promise<void>;
 }
 
 /** Opens the stores, builds the app, imports the seed and listens. Used by main.ts and tests. */
-export async function startGatehouse(config: Config, logger: Logger): Promise<Running> {
-  const stores = await openStores(config, logger);
+export interface StartOptions {
+  /** Serve METRICS_PORT from this process (false in cluster workers: the primary aggregates). */
+  metricsListener?: boolean;
+}
+
+export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<Running> {
+  const metrics: Metrics = createMetrics();
+  const stores = await openStores(config, logger, (backend, operation, seconds) => {
+    metrics.storeDuration.observe({ backend, operation }, seconds);
+  });
   try {
     await stores.prepare();
     const { keys, generated } = await ensureSigningKeys(stores.signingKeys);
@@ -39,7 +50,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     };
     const { koa, provider } = createApp({
       config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
-      resourceServers: stores.resourceServers,
+      resourceServers: stores.resourceServers, metrics,
     });
 
     let seeded: SeedSummary | undefined;
@@ -64,6 +75,11 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       server.listen(config.port, config.host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
+    const metricsServer = config.metrics.port !== undefined && options.metricsListener !== false
+      ? await listenForMetrics({ contentType: metrics.registry.contentType, body: () => metrics.registry.metrics() }, {
+        port: config.metrics.port, host: config.metrics.host,
+      })
+      : undefined;
 
     return {
       url: `http://localhost:${port}`,
@@ -72,7 +88,9 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       stores,
       seeded,
       generatedKeys: generated,
+      metrics,
       async close() {
+        metricsServer?.close();
         await stopServer(server, config.shutdownTimeoutMs);
         await stores.close();
       },

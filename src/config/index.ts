@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import {
@@ -35,6 +36,12 @@ export interface Config {
   readonly argon2: Readonly<{ memoryCost: number; timeCost: number; parallelism: number }>;
   readonly trustProxy: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `json` (one object per line, for collectors) or `pretty` (development; needs dev dependencies). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Prometheus /metrics on its own listener (not exposed with the public port). */
+  readonly metrics: Readonly<{ port: number | undefined; host: string; token: string | undefined }>;
+  /** node:cluster workers; 1 = no cluster. */
+  readonly workers: number;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -71,6 +78,28 @@ function readMongoUri(env: Env): string | undefined {
     throw new ConfigError(`MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string (got "${redactUrl(uri)}")`);
   }
   return uri;
+}
+
+function readMetrics(env: Env) {
+  const token = readString(env, 'METRICS_TOKEN');
+  if (token !== undefined && token.length < 32) {
+    throw new ConfigError('METRICS_TOKEN must be at least 32 characters long');
+  }
+  const port = readString(env, 'METRICS_PORT') === undefined ? undefined : readInt(env, 'METRICS_PORT', 0, { min: 1, max: 65535 });
+  return { port, host: readString(env, 'METRICS_HOST', '127.0.0.1'), token };
+}
+
+/**
+ * Workers share nothing but Redis and MongoDB, so more than one needs Redis at least
+ * (sessions, codes and tokens must be visible to every worker).
+ */
+function readWorkers(env: Env, stores: { redisUrl: string | undefined; mongodbUri: string | undefined }): number {
+  const value = readString(env, 'GATEHOUSE_WORKERS');
+  const workers = value === 'auto' ? availableParallelism() : readInt(env, 'GATEHOUSE_WORKERS', 1, { max: 256 });
+  if (workers > 1 && !stores.redisUrl) {
+    throw new ConfigError('GATEHOUSE_WORKERS above 1 needs REDIS_URL: workers share sessions and tokens only through Redis');
+  }
+  return workers;
 }
 
 function readScopes(env: Env): string[] {
@@ -133,6 +162,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: readEnum(env, 'TRUST_PROXY', ['true', 'false'], 'false') === 'true',
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
+    metrics: readMetrics(env),
+    workers: readWorkers(env, { redisUrl, mongodbUri }),
     startupTimeoutMs: readInt(env, 'STARTUP_TIMEOUT_SECONDS', 30, { unit: 'seconds' }) * 1000,
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, { unit: 'seconds' }) * 1000,
   };

@@ -22,6 +22,8 @@ export interface InteractionDeps {
   accounts: Authenticator;
   csrfKey: string;
   issuer: string;
+  /** Told of every failed login (counted as an authentication failure). */
+  onLoginFailed?: () => void;
 }
 
 /** One message for an unknown email and a wrong password: it must not say which. */
@@ -81,7 +83,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const email = form.get('email')?.trim() ?? '';
     const password = form.get('password') ?? '';
     const account = email && password ? await accounts.authenticate(email, password) : undefined;
-    if (!account) return showLogin(ctx, found, { error: LOGIN_FAILED, email });
+    if (!account) {
+      deps.onLoginFailed?.();
+      return showLogin(ctx, found, { error: LOGIN_FAILED, email });
+    }
     return finish(ctx, { login: { accountId: account.id } });
   });
 

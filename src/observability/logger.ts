@@ -14,11 +14,17 @@ export const REDACTED_PATHS = [
   'token', '*.token', 'cookieKeys', 'secretPepper', 'd', '*.d', 'keys[*].d',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({
+/**
+ * JSON lines for collectors by default; `pretty` renders them for a terminal through
+ * pino-pretty (a development dependency), with the same redaction.
+ */
+export function createLogger(level: string, options: { format?: 'json' | 'pretty'; destination?: pino.DestinationStream } = {}): Logger {
+  const settings: pino.LoggerOptions = {
     name: 'gatehouse',
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
-  }, destination);
+  };
+  if (options.format === 'pretty') settings.transport = { target: 'pino-pretty', options: { colorize: true } };
+  return pino(settings, options.destination);
 }

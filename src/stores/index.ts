@@ -9,6 +9,7 @@ import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
 import { createMongoAccountStore } from './accounts-mongo.ts';
 import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
 import { connectMongo, connectRedis } from './connect.ts';
+import { instrumentBackend, type StoreObserver } from './instrument.ts';
 import {
   createMemoryResourceServerStore, createMongoResourceServerStore, type ResourceServerStore,
 } from './resource-servers.ts';
@@ -36,7 +37,7 @@ export interface Stores {
  * keys) to MongoDB and `REDIS_URL` the short-lived side (sessions, codes, access
  * tokens) to Redis; without them both live in this process's memory.
  */
-export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+export async function openStores(config: Config, logger: Logger, observe?: StoreObserver): Promise<Stores> {
   const closers: Array<() => Promise<unknown>> = [];
   try {
     let mongo: MongoClient | undefined;
@@ -51,8 +52,9 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     }
 
     const db = mongo?.db(config.mongodbDatabase);
-    const durable: AdapterBackend = db ? createMongoBackend(db) : createMemoryBackend();
-    const ephemeral: AdapterBackend = redis ? createRedisBackend(redis) : createMemoryBackend();
+    const timed = (backend: AdapterBackend) => (observe ? instrumentBackend(backend, observe) : backend);
+    const durable = timed(db ? createMongoBackend(db) : createMemoryBackend());
+    const ephemeral = timed(redis ? createRedisBackend(redis) : createMemoryBackend());
     closers.unshift(() => durable.close(), () => ephemeral.close());
     const accounts = db ? createMongoAccountStore(db) : createMemoryAccountStore();
     const signingKeys = db ? createMongoSigningKeyStore(db) : createMemorySigningKeyStore();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 interface Exit { code: number | null; stdout: string; stderr: string }
 
 /** Runs `node src/main.ts` as `npm start` does, with only the given environment. */
-function run(env: Record<string, string>, until?: (stdout: string) => boolean): Promise<Exit> {
+function run(env: Record<string, string>, until?: (stdout: string) => boolean | Promise<boolean>): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH!, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -19,9 +20,13 @@ function run(env: Record<string, string>, until?: (stdout: string) => boolean): 
     let stdout = '';
     let stderr = '';
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.stdout.on('data', (chunk: Buffer) => {
+    let done = false;
+    child.stdout.on('data', async (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (until?.(stdout)) child.kill('SIGTERM');
+      if (!done && until && await until(stdout)) {
+        done = true;
+        child.kill('SIGTERM');
+      }
     });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.on('error', reject);
@@ -72,5 +77,36 @@ describe('the gatehouse process', () => {
     expect(output).toContain('clients[0]');
     expect(output).toContain('redirect_uris');
     expect(output).not.toContain('a-secret-that-is-long-enough');
+  });
+
+  test('GATEHOUSE_WORKERS above 1 without Redis is refused', async () => {
+    const exit = await run({ GATEHOUSE_WORKERS: '2' });
+    expect(exit.code).toBe(78);
+    expect(exit.stderr).toContain('GATEHOUSE_WORKERS above 1 needs REDIS_URL');
+  });
+
+  test('GATEHOUSE_WORKERS=2 serves from two worker processes sharing Redis, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const pids = new Set<number>();
+    let checked = false;
+    const exit = await run({ PORT: String(port), GATEHOUSE_WORKERS: '2', REDIS_URL: process.env.REDIS_URL!, LOG_LEVEL: 'info' }, async (out) => {
+      if (checked || !out.includes('all workers ready')) return false;
+      checked = true;
+      // Fresh connections, so the cluster can hand them to either worker.
+      for (let i = 0; i < 20 && pids.size < 2; i += 1) {
+        await new Promise<void>((resolve, reject) => {
+          request({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => { res.resume(); res.on('end', resolve); })
+            .on('error', reject).end();
+        });
+        for (const line of out.split('\n')) {
+          if (line.includes('"route":"/healthz"')) pids.add((JSON.parse(line) as { pid: number }).pid);
+        }
+      }
+      return true;
+    });
+    const served = new Set(exit.stdout.split('\n').filter((l) => l.includes('"route":"/healthz"')).map((l) => (JSON.parse(l) as { pid: number }).pid));
+    expect(served.size).toBe(2);
+    expect(exit.stdout).toContain('Workers:    2 (node:cluster)');
+    expect(exit.code).toBe(0);
   });
 });

@@ -1,0 +1,63 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Gatehouse's Prometheus metrics. Labels are bounded: routes are route names (never raw
+ * paths, which carry ids), client ids are registered clients only, reasons are codes.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly tokensIssued: Counter<'grant_type' | 'client_id'>;
+  readonly introspections: Counter<'result'>;
+  readonly authenticationFailures: Counter<'reason'>;
+  readonly revocations: Counter<'source'>;
+  readonly storeDuration: Histogram<'backend' | 'operation'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  // Process metrics and nodejs_eventloop_lag_seconds come with the defaults.
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'HTTP request duration by route name, method and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    tokensIssued: new Counter({
+      name: 'gatehouse_tokens_issued_total',
+      help: 'Successful token endpoint responses by grant type and client',
+      labelNames: ['grant_type', 'client_id'],
+      registers,
+    }),
+    introspections: new Counter({
+      name: 'gatehouse_introspections_total',
+      help: 'Introspection answers by result (active, inactive)',
+      labelNames: ['result'],
+      registers,
+    }),
+    authenticationFailures: new Counter({
+      name: 'gatehouse_authentication_failures_total',
+      help: 'Failed authentications by reason (invalid_credentials: people; invalid_client: clients)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    revocations: new Counter({
+      name: 'gatehouse_revocations_total',
+      help: 'Revocations by source (token: RFC 7009 endpoint; grant: a whole grant)',
+      labelNames: ['source'],
+      registers,
+    }),
+    storeDuration: new Histogram({
+      name: 'gatehouse_store_operation_duration_seconds',
+      help: 'Storage operation latency by backend and operation',
+      labelNames: ['backend', 'operation'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
+  };
+}
