@@ -21,8 +21,11 @@ import { requestObserver } from './observability/request-observer.ts';
 import { observeProviderEvents } from './oidc/events.ts';
 import type { AccountLookup } from './oidc/claims.ts';
 import type { SecretVerifier } from './oidc/client-secrets.ts';
-import type { AdapterFactory } from './oidc/consume-guard.ts';
+import type { AdapterFactory } from './oidc/adapter-guard.ts';
 import type { ResourceServerStore } from './stores/resource-servers.ts';
+import type { ApiKeyService } from './security/api-keys.ts';
+import { apiKeys, extendIntrospection, jwtAccessTokens } from './oidc/introspection-extensions.ts';
+import { toPublicJwk } from './stores/signing-keys.ts';
 import { createProvider } from './oidc/provider.ts';
 
 export interface AppDeps {
@@ -35,6 +38,7 @@ export interface AppDeps {
   signingKeys: JWK[];
   probes: readonly Probe[];
   metrics: Metrics;
+  apiKeys: Pick<ApiKeyService, 'introspect'>;
 }
 
 export interface App {
@@ -78,6 +82,10 @@ export function createApp(deps: AppDeps): App {
   // Gatehouse's own routes; then the provider's.
   provider.use(requestObserver({ logger, metrics: deps.metrics }));
   provider.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
+  provider.use(extendIntrospection([
+    jwtAccessTokens({ issuer: config.issuer, jwks: { keys: deps.signingKeys.map(toPublicJwk) as never } }),
+    apiKeys(deps.apiKeys),
+  ]));
   provider.use(healthRouter(deps.probes).routes());
   if (config.metrics.token) {
     const { registry } = deps.metrics;

@@ -9,6 +9,7 @@ import type { Config } from './config/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { listenForMetrics } from './observability/metrics-endpoint.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createApiKeyService, type ApiKeyService } from './security/api-keys.ts';
 import { createSecretHasher } from './security/client-secrets.ts';
 import { verifyCredentials } from './security/credentials.ts';
 import { createPasswordHasher } from './security/passwords.ts';
@@ -24,6 +25,7 @@ export interface Running {
   readonly seeded: SeedSummary | undefined;
   readonly generatedKeys: boolean;
   readonly metrics: Metrics;
+  readonly apiKeys: ApiKeyService;
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes stores. */
   close(): Promise<void>;
 }
@@ -48,9 +50,14 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       findById: (id: string) => stores.accounts.findById(id),
       authenticate: (email: string, password: string) => verifyCredentials(stores.accounts, passwords, email, password),
     };
+    const apiKeys = createApiKeyService({
+      store: stores.apiKeys, pepper: config.secretPepper, env: config.apiKeys.env,
+      defaultExpiresInDays: config.apiKeys.defaultExpiresInDays, maxExpiresInDays: config.apiKeys.maxExpiresInDays,
+      onError: (err, where) => logger.warn({ err, ...where }, 'api key bookkeeping failed'),
+    });
     const { koa, provider } = createApp({
       config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
-      resourceServers: stores.resourceServers, metrics,
+      resourceServers: stores.resourceServers, metrics, apiKeys,
     });
 
     let seeded: SeedSummary | undefined;
@@ -89,6 +96,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       seeded,
       generatedKeys: generated,
       metrics,
+      apiKeys,
       async close() {
         metricsServer?.close();
         await stopServer(server, config.shutdownTimeoutMs);

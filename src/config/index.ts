@@ -42,6 +42,7 @@ export interface Config {
   readonly metrics: Readonly<{ port: number | undefined; host: string; token: string | undefined }>;
   /** node:cluster workers; 1 = no cluster. */
   readonly workers: number;
+  readonly apiKeys: Readonly<{ env: string; defaultExpiresInDays: number; maxExpiresInDays: number }>;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -100,6 +101,14 @@ function readWorkers(env: Env, stores: { redisUrl: string | undefined; mongodbUr
     throw new ConfigError('GATEHOUSE_WORKERS above 1 needs REDIS_URL: workers share sessions and tokens only through Redis');
   }
   return workers;
+}
+
+function readApiKeys(env: Env, production: boolean) {
+  const tag = readString(env, 'API_KEY_ENV', production ? 'live' : 'test');
+  if (!/^[a-z0-9]{1,8}$/.test(tag)) throw new ConfigError(`API_KEY_ENV must be 1-8 lower-case letters or digits (got "${tag}")`);
+  const maxExpiresInDays = readInt(env, 'API_KEY_MAX_EXPIRES_IN_DAYS', 365, { max: 3650, unit: 'days' });
+  const defaultExpiresInDays = Math.min(90, maxExpiresInDays);
+  return { env: tag, defaultExpiresInDays, maxExpiresInDays };
 }
 
 function readScopes(env: Env): string[] {
@@ -165,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     metrics: readMetrics(env),
     workers: readWorkers(env, { redisUrl, mongodbUri }),
+    apiKeys: readApiKeys(env, production),
     startupTimeoutMs: readInt(env, 'STARTUP_TIMEOUT_SECONDS', 30, { unit: 'seconds' }) * 1000,
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, { unit: 'seconds' }) * 1000,
   };

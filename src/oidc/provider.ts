@@ -3,7 +3,7 @@ import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC
 import type { Config } from '../config/index.ts';
 import { claims, createFindAccount, type AccountLookup } from './claims.ts';
 import { useHashedClientSecrets, type SecretVerifier } from './client-secrets.ts';
-import { withConsumeGuard, type AdapterFactory } from './consume-guard.ts';
+import { guardAdapters, type AdapterFactory } from './adapter-guard.ts';
 import { features, type LogoutPages } from './features.ts';
 import { createResourceServerLookup } from './resource-servers.ts';
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
@@ -33,7 +33,7 @@ export function knownScopes(config: Config): string[] {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, pages } = deps;
   const configuration: Configuration = {
-    adapter: withConsumeGuard(deps.adapter),
+    adapter: guardAdapters(deps.adapter),
     findAccount: createFindAccount(deps.accounts),
     claims,
     scopes: knownScopes(config),

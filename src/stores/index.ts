@@ -7,6 +7,8 @@ import type { Probe } from '../observability/health.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
 import { createMongoAccountStore } from './accounts-mongo.ts';
+import { createMemoryApiKeyStore, type ApiKeyStore } from './api-keys.ts';
+import { createMongoApiKeyStore } from './api-keys-mongo.ts';
 import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
 import { connectMongo, connectRedis } from './connect.ts';
 import { instrumentBackend, type StoreObserver } from './instrument.ts';
@@ -26,6 +28,7 @@ export interface Stores {
   readonly accounts: AccountStore;
   readonly signingKeys: SigningKeyStore;
   readonly resourceServers: ResourceServerStore;
+  readonly apiKeys: ApiKeyStore;
   readonly probes: readonly Probe[];
   /** Creates indexes once (start-up or `migrate`), never per request. */
   prepare(): Promise<void>;
@@ -59,6 +62,7 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     const accounts = db ? createMongoAccountStore(db) : createMemoryAccountStore();
     const signingKeys = db ? createMongoSigningKeyStore(db) : createMemorySigningKeyStore();
     const resourceServers = db ? createMongoResourceServerStore(db) : createMemoryResourceServerStore();
+    const apiKeys = db ? createMongoApiKeyStore(db) : createMemoryApiKeyStore();
 
     const probes: Probe[] = [];
     if (db) probes.push({ name: 'mongodb', ping: () => durable.ping() });
@@ -71,9 +75,10 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
       accounts,
       signingKeys,
       resourceServers,
+      apiKeys,
       probes,
       async prepare() {
-        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare()]);
+        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare(), apiKeys.prepare()]);
       },
       close: () => closeAll(closers),
     };

@@ -1,5 +1,6 @@
 import { errors, type Adapter } from 'oidc-provider';
 
+import { API_KEY_PATTERN } from '../security/api-key-format.ts';
 import { ConsumeConflictError } from '../stores/types.ts';
 
 export type AdapterFactory = (model: string) => Adapter;
@@ -15,14 +16,21 @@ const LABELS: Record<string, string> = {
 };
 
 /**
- * Makes the loser of a consume race look exactly like a replay. node-oidc-provider
+ * Two guards between node-oidc-provider and the stores.
+ *
+ * API keys are introspected at the same endpoint as tokens (introspection-extensions.ts),
+ * and the provider first looks the presented value up as a token of each kind. A value
+ * with the API-key shape can never be a stored token's id (those are 43-character
+ * base64url strings), so those look-ups are answered here without a store round trip.
+ *
+ * And it makes the loser of a consume race look exactly like a replay. node-oidc-provider
  * checks `consumed` and then calls `consume()`; between the two, a parallel request can
  * pass the same check. Every backend's consume is an atomic check-and-set that throws
  * ConsumeConflictError for the loser, which this wrapper turns into `invalid_grant`
  * after revoking the whole grant, as a reused code or refresh token must
  * (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
  */
-export function withConsumeGuard(factory: AdapterFactory): AdapterFactory {
+export function guardAdapters(factory: AdapterFactory): AdapterFactory {
   async function revokeGrant(grantId: string): Promise<void> {
     await Promise.all([
       ...GRANT_BOUND_MODELS.map((model) => factory(model).revokeByGrantId(grantId)),
@@ -37,7 +45,7 @@ export function withConsumeGuard(factory: AdapterFactory): AdapterFactory {
     const inner = factory(model);
     adapter = {
       upsert: inner.upsert.bind(inner),
-      find: inner.find.bind(inner),
+      find: (id: string) => (API_KEY_PATTERN.test(id) ? Promise.resolve(undefined) : inner.find(id)),
       findByUid: inner.findByUid.bind(inner),
       findByUserCode: inner.findByUserCode.bind(inner),
       destroy: inner.destroy.bind(inner),
