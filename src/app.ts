@@ -24,6 +24,9 @@ import type { SecretVerifier } from './oidc/client-secrets.ts';
 import type { AdapterFactory } from './oidc/adapter-guard.ts';
 import type { ResourceServerStore } from './stores/resource-servers.ts';
 import type { ApiKeyService } from './security/api-keys.ts';
+import { createAdminApi } from './admin/index.ts';
+import type { ApiKeyStore } from './stores/api-keys.ts';
+import { knownScopes } from './oidc/provider.ts';
 import { apiKeys, extendIntrospection, jwtAccessTokens } from './oidc/introspection-extensions.ts';
 import { toPublicJwk } from './stores/signing-keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -34,11 +37,12 @@ export interface AppDeps {
   adapter: AdapterFactory;
   accounts: AccountLookup & Authenticator;
   secrets: SecretVerifier;
-  resourceServers: Pick<ResourceServerStore, 'find'>;
+  resourceServers: ResourceServerStore;
   signingKeys: JWK[];
   probes: readonly Probe[];
   metrics: Metrics;
-  apiKeys: Pick<ApiKeyService, 'introspect'>;
+  apiKeys: ApiKeyService;
+  apiKeyStore: ApiKeyStore;
 }
 
 export interface App {
@@ -92,6 +96,12 @@ export function createApp(deps: AppDeps): App {
     provider.use(metricsRouter({ contentType: registry.contentType, body: () => registry.metrics() }, config.metrics.token).routes());
   }
   provider.use(errorHandler({ render, logger }));
+  const admin = createAdminApi({
+    provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
+    apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers,
+  });
+  provider.use(admin.routes());
+  provider.use(admin.allowedMethods());
   provider.use(site.routes());
   if (!config.production) provider.use(demoRouter({ render, issuer: config.issuer }).routes());
   provider.use(interactions.routes());

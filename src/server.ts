@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import type Provider from 'oidc-provider';
 
+import { adminResourceServer } from './admin/index.ts';
 import { createApp } from './app.ts';
 import { knownScopes } from './oidc/provider.ts';
 import type { Config } from './config/index.ts';
@@ -44,6 +45,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     await stores.prepare();
     const { keys, generated } = await ensureSigningKeys(stores.signingKeys);
+    await stores.resourceServers.upsert(adminResourceServer(config.issuer));
     const passwords = createPasswordHasher(config.argon2);
     const secrets = createSecretHasher(config.secretPepper);
     const accounts = {
@@ -57,7 +59,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
     const { koa, provider } = createApp({
       config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
-      resourceServers: stores.resourceServers, metrics, apiKeys,
+      resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys,
     });
 
     let seeded: SeedSummary | undefined;

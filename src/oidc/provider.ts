@@ -8,6 +8,7 @@ import { features, type LogoutPages } from './features.ts';
 import { createResourceServerLookup } from './resource-servers.ts';
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
 import { ttl } from './ttl.ts';
+import { ADMIN_SCOPES } from '../admin/scopes.ts';
 
 export interface ProviderPages extends LogoutPages {
   renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
@@ -24,9 +25,9 @@ export interface ProviderDeps {
   pages: ProviderPages;
 }
 
-/** Standard OIDC scopes plus the API scopes configured for this deployment. */
+/** Standard OIDC scopes, the API scopes configured for this deployment, and the admin API's. */
 export function knownScopes(config: Config): string[] {
-  return ['openid', 'offline_access', 'profile', 'email', ...config.scopes];
+  return ['openid', 'offline_access', 'profile', 'email', ...config.scopes, ...ADMIN_SCOPES];
 }
 
 /** Builds node-oidc-provider from its per-concern pieces; see DESIGN.md "The shape". */

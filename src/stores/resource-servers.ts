@@ -21,6 +21,8 @@ export interface ResourceServerStore {
   upsert(server: ResourceServer): Promise<void>;
   find(identifier: string): Promise<ResourceServer | undefined>;
   list(): Promise<ResourceServer[]>;
+  /** True when something was removed. */
+  remove(identifier: string): Promise<boolean>;
   ping(): Promise<void>;
   prepare(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export function createMemoryResourceServerStore(): ResourceServerStore {
       return found ? { ...found } : undefined;
     },
     async list() { return [...servers.values()].map((s) => ({ ...s })); },
+    async remove(identifier) { return servers.delete(identifier); },
     async ping() {},
     async prepare() {},
   };
@@ -54,6 +57,7 @@ export function createMongoResourceServerStore(db: Db, collectionName = 'resourc
       return doc ? fromDoc(doc) : undefined;
     },
     async list() { return (await collection.find().sort({ _id: 1 }).toArray()).map(fromDoc); },
+    async remove(identifier) { return (await collection.deleteOne({ _id: identifier })).deletedCount === 1; },
     async ping() { await db.command({ ping: 1 }); },
     async prepare() {},
   };

@@ -16,6 +16,7 @@ export const SECRETS = {
   service: 'service-secret-for-tests-only-0123456789',
   'service-post': 'service-post-secret-for-tests-only-01234',
   'resource-server': 'rs-secret-for-tests-only-0123456789abcd',
+  'admin-service': 'admin-service-secret-for-tests-only-0123',
 } as const;
 
 export const ADA = { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada Lovelace' };

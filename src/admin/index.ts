@@ -1,0 +1,43 @@
+import type Provider from 'oidc-provider';
+
+import type { ApiKeyService } from '../security/api-keys.ts';
+import type { ApiKeyStore } from '../stores/api-keys.ts';
+import type { ResourceServerStore } from '../stores/resource-servers.ts';
+import { adminRouter } from './router.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { resourceServerRoutes } from './routes/resource-servers.ts';
+import { whoamiRoutes } from './routes/whoami.ts';
+import { ADMIN_SCOPES, adminResourceFor } from './scopes.ts';
+
+export interface AdminDeps {
+  provider: Provider;
+  issuer: string;
+  knownScopes: ReadonlySet<string>;
+  apiKeys: ApiKeyService;
+  apiKeyStore: ApiKeyStore;
+  resourceServers: ResourceServerStore;
+}
+
+/** Every admin API route, in the order the OpenAPI document lists them. */
+export function adminRoutes(deps: AdminDeps) {
+  return [
+    ...whoamiRoutes,
+    ...apiKeyRoutes({ service: deps.apiKeys, store: deps.apiKeyStore }),
+    ...resourceServerRoutes({ store: deps.resourceServers, knownScopes: deps.knownScopes }),
+  ];
+}
+
+export function createAdminApi(deps: AdminDeps) {
+  return adminRouter({
+    provider: deps.provider, apiKeys: deps.apiKeys, issuer: deps.issuer,
+    adminResource: adminResourceFor(deps.issuer), routes: adminRoutes(deps),
+  });
+}
+
+/**
+ * The admin API is itself a resource server (RFC 8707): a service account asks for
+ * `resource=<issuer>/api/v1` with admin scopes and gets an opaque, revocable token.
+ */
+export const adminResourceServer = (issuer: string) => ({
+  identifier: adminResourceFor(issuer), scope: ADMIN_SCOPES.join(' '), accessTokenFormat: 'opaque' as const,
+});
