@@ -2,7 +2,9 @@
  * Scopes of the admin API, `admin:<resource>:<read|write>`. A caller needs the one a
  * route names; `write` does not imply `read`, so a key can be made to only create.
  */
-export const ADMIN_RESOURCES = ['api-keys', 'resource-servers'] as const;
+export const ADMIN_RESOURCES = [
+  'api-keys', 'resource-servers', 'clients', 'service-accounts', 'organizations', 'accounts', 'grants', 'keys',
+] as const;
 export type AdminResource = (typeof ADMIN_RESOURCES)[number];
 
 export const adminScope = (resource: AdminResource, access: 'read' | 'write') => `admin:${resource}:${access}`;
