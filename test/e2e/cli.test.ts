@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { ADMIN_SCOPES } from '../../src/admin/scopes.ts';
+import { startTestServer, type TestServer } from '../support/gatehouse.ts';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const run = promisify(execFile);
+
+/** Runs the real `gatehouse` binary; resolves with its output and exit code, never throws on a non-zero exit. */
+async function gatehouse(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH!, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the gatehouse CLI against a running server', () => {
+  let server: TestServer;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const { key } = await server.apiKeys.issue(
+      { name: 'cli', scopes: [...ADMIN_SCOPES] }, { owner: { type: 'account', id: 'operator' }, allowedScopes: ADMIN_SCOPES },
+    );
+    env = { GATEHOUSE_URL: server.issuer, GATEHOUSE_API_KEY: key };
+  });
+  afterAll(() => server.close());
+
+  test('--help on the top level and on every command', async () => {
+    const top = await gatehouse(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('api-keys create');
+    const sub = await gatehouse(['api-keys', 'create', '--help']);
+    expect(sub.stdout).toContain('usage: gatehouse api-keys create --name NAME');
+    expect(sub.stdout).toContain('--expires-in-days');
+  });
+
+  test('whoami as a table and as JSON; --url and --api-key override the environment', async () => {
+    const human = await gatehouse(['whoami'], env);
+    expect(human.code).toBe(0);
+    expect(JSON.parse((await gatehouse(['whoami', '--json'], env)).stdout)).toMatchObject({ subject: { id: 'operator' }, platform_admin: true });
+    const flags = await gatehouse(['whoami', '--json', '--url', env.GATEHOUSE_URL!, '--api-key', env.GATEHOUSE_API_KEY!]);
+    expect(flags.code).toBe(0);
+  });
+
+  test('API-key lifecycle: create prints the key once, list shows it without, rotate, revoke', async () => {
+    const created = await gatehouse(['api-keys', 'create', '--name', 'ci deploy', '--scopes', 'admin:api-keys:read', '--json'], env);
+    expect(created.code).toBe(0);
+    const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
+    expect(key).toMatch(/^gh_test_/);
+
+    const human = await gatehouse(['api-keys', 'create', '--name', 'people', '--scopes', 'admin:api-keys:read'], env);
+    expect(human.stdout).toMatch(/^ID +NAME +PREFIX/m);
+    expect(human.stdout).toMatch(/^key: gh_test_\S+$/m);
+
+    const list = await gatehouse(['api-keys', 'list'], env);
+    expect(list.stdout).toContain('ci deploy');
+    expect(list.stdout).not.toContain(key);
+
+    const rotated = JSON.parse((await gatehouse(['api-keys', 'rotate', id, '--json'], env)).stdout) as { id: string; key: string };
+    expect(rotated.key).not.toBe(key);
+    expect((await gatehouse(['whoami'], { ...env, GATEHOUSE_API_KEY: key })).code).toBe(1);
+
+    expect((await gatehouse(['api-keys', 'revoke', rotated.id], env)).code).toBe(0);
+    const gone = await gatehouse(['whoami'], { ...env, GATEHOUSE_API_KEY: rotated.key });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('gatehouse: invalid_token: the API key is not valid\n');
+  });
+
+  test('resource servers: put, list, delete', async () => {
+    const put = await gatehouse(['resource-servers', 'put', 'https://cli.example/api', '--scope', 'api:read', '--format', 'jwt', '--ttl', '300'], env);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(/https:\/\/cli\.example\/api +api:read +jwt +300/);
+    expect((await gatehouse(['resource-servers', 'list'], env)).stdout).toContain('https://cli.example/api');
+    expect((await gatehouse(['resource-servers', 'delete', 'https://cli.example/api'], env)).code).toBe(0);
+  });
+
+  test('failures: a one-line reason and a non-zero exit code', async () => {
+    const noUrl = await gatehouse(['whoami']);
+    expect(noUrl).toMatchObject({ code: 2, stderr: 'gatehouse: no server: pass --url or set GATEHOUSE_URL\n' });
+    const unknown = await gatehouse(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    const badOption = await gatehouse(['api-keys', 'list', '--bogus'], env);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr.trim().split('\n')).toHaveLength(1);
+    const invalid = await gatehouse(['api-keys', 'create', '--name', 'x'], env);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^gatehouse: invalid_request: scopes: /);
+    const unreachable = await gatehouse(['whoami'], { GATEHOUSE_URL: 'http://127.0.0.1:9', GATEHOUSE_API_KEY: 'x' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^gatehouse: cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+
+  test('bootstrap refuses to write to memory storage', async () => {
+    const result = await gatehouse(['bootstrap', '--email', 'admin@example.com']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('bootstrap writes to MongoDB: set MONGODB_URI');
+  });
+});
