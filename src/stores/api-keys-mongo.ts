@@ -2,27 +2,14 @@ import type { Db, Filter } from 'mongodb';
 import { isDuplicateKey } from './accounts-mongo.ts';
 import {
   checkLimit, decodeCursor, DuplicateApiKeyIdError, encodeCursor,
-  type ApiKeyOwner, type ApiKeyRecord, type ApiKeyStore,
+  type ApiKeyRecord, type ApiKeyStore,
 } from './api-keys.ts';
 
-/** `_id` is the key's public id: the always-present unique `_id` index makes ids unique. */
-interface ApiKeyDoc {
-  _id: string;
-  env: string;
-  hash: string;
-  name: string;
-  owner: ApiKeyOwner;
-  orgId?: string;
-  scopes: string[];
-  createdAt: Date;
-  expiresAt: Date;
-  revokedAt?: Date;
-  lastUsedAt?: Date;
-  ipAllowList: string[];
-  rateLimitTier?: string;
-  last4: string;
-  rotatedFrom?: string;
-}
+/**
+ * The record as stored: its public `id` becomes the document's `_id`, so the
+ * always-present unique `_id` index makes ids unique.
+ */
+type ApiKeyDoc = Omit<ApiKeyRecord, 'id'> & { _id: string };
 
 // Optional fields are left out rather than written as undefined: the driver would store
 // `null` (unless ignoreUndefined is set), and `{ revokedAt: { $exists: false } }` would miss it.
