@@ -20,11 +20,14 @@ import type { Metrics } from './observability/metrics.ts';
 import { requestObserver } from './observability/request-observer.ts';
 import { observeProviderEvents } from './oidc/events.ts';
 import type { AccountLookup } from './oidc/claims.ts';
-import type { SecretVerifier } from './oidc/client-secrets.ts';
+import type { SecretHasher } from './security/client-secrets.ts';
+import type { ClientDirectory } from './stores/client-directory.ts';
 import type { AdapterFactory } from './oidc/adapter-guard.ts';
 import type { ResourceServerStore } from './stores/resource-servers.ts';
 import type { ApiKeyService } from './security/api-keys.ts';
 import { createAdminApi } from './admin/index.ts';
+import type { TenancyDeps } from './admin/routes/tenancy.ts';
+import { invitationRouter } from './interactions/invitation.ts';
 import type { ApiKeyStore } from './stores/api-keys.ts';
 import { knownScopes } from './oidc/provider.ts';
 import { apiKeys, extendIntrospection, jwtAccessTokens } from './oidc/introspection-extensions.ts';
@@ -36,13 +39,15 @@ export interface AppDeps {
   logger: Logger;
   adapter: AdapterFactory;
   accounts: AccountLookup & Authenticator;
-  secrets: SecretVerifier;
+  secrets: SecretHasher;
+  clients: ClientDirectory;
   resourceServers: ResourceServerStore;
   signingKeys: JWK[];
   probes: readonly Probe[];
   metrics: Metrics;
   apiKeys: ApiKeyService;
   apiKeyStore: ApiKeyStore;
+  tenancy: TenancyDeps;
 }
 
 export interface App {
@@ -98,11 +103,13 @@ export function createApp(deps: AppDeps): App {
   provider.use(errorHandler({ render, logger }));
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
-    apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers,
+    apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers, tenancy: deps.tenancy,
+    clients: deps.clients, secrets: deps.secrets,
   });
   provider.use(admin.routes());
   provider.use(admin.allowedMethods());
   provider.use(site.routes());
+  provider.use(invitationRouter({ invitations: deps.tenancy.invitations, render, csrfKey: config.cookieKeys[0]!, issuer: config.issuer }).routes());
   if (!config.production) provider.use(demoRouter({ render, issuer: config.issuer }).routes());
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());

@@ -14,6 +14,9 @@ import { createApiKeyService, type ApiKeyService } from './security/api-keys.ts'
 import { createSecretHasher } from './security/client-secrets.ts';
 import { verifyCredentials } from './security/credentials.ts';
 import { createPasswordHasher } from './security/passwords.ts';
+import { createInvitationService } from './security/invitations.ts';
+import { createRoles } from './security/roles.ts';
+import { createAccountAccessEnder, trackAccountAccess } from './oidc/revoke-grants.ts';
 import { importSeed, parseSeed, type SeedSummary } from './seed/index.ts';
 import { openStores, type Stores } from './stores/index.ts';
 import { ensureSigningKeys } from './stores/signing-keys.ts';
@@ -49,7 +52,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const passwords = createPasswordHasher(config.argon2);
     const secrets = createSecretHasher(config.secretPepper);
     const accounts = {
-      findById: (id: string) => stores.accounts.findById(id),
+      // A disabled account is unknown to the provider: its sessions and refresh tokens stop working.
+      findById: async (id: string) => { const a = await stores.accounts.findById(id); return a?.disabledAt ? undefined : a; },
       authenticate: (email: string, password: string) => verifyCredentials(stores.accounts, passwords, email, password),
     };
     const apiKeys = createApiKeyService({
@@ -57,10 +61,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       defaultExpiresInDays: config.apiKeys.defaultExpiresInDays, maxExpiresInDays: config.apiKeys.maxExpiresInDays,
       onError: (err, where) => logger.warn({ err, ...where }, 'api key bookkeeping failed'),
     });
+    const tenancy = {
+      accounts: stores.accounts, organizations: stores.organizations, memberships: stores.memberships, roles: createRoles(),
+      invitations: createInvitationService({
+        store: stores.invitations, accounts: stores.accounts, memberships: stores.memberships, passwords, pepper: config.secretPepper, issuer: config.issuer,
+      }),
+      endAccess: createAccountAccessEnder({ adapter: stores.adapter, store: stores.accountAccess }),
+    };
     const { koa, provider } = createApp({
       config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
-      resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys,
+      resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys, tenancy,
+      clients: stores.clients,
     });
+    trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 
     let seeded: SeedSummary | undefined;
     if (config.seedPath) {
@@ -72,9 +85,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         validateClient: async (metadata) => { await provider.Client.validate(metadata); },
         upsertResourceServer: (server) => stores.resourceServers.upsert(server),
         knownScopes: new Set(knownScopes(config)),
-        upsertClient: async (metadata) => {
-          await stores.adapter('Client').upsert(String(metadata.client_id), metadata);
-        },
+        // Through the directory, so the admin API lists seeded clients too.
+        upsertClient: (metadata) => stores.clients.save(metadata),
       });
     }
 

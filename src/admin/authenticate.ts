@@ -54,7 +54,9 @@ export function authenticate(options: { apiKeys: Pick<ApiKeyService, 'verify'>; 
     }
 
     const token = await options.provider.ClientCredentials.find(credential);
-    if (!token?.isValid || ![token.aud].flat().includes(options.adminResource)) {
+    // A deleted service account's tokens die with it.
+    const client = token?.isValid ? await options.provider.Client.find(token.clientId!) : undefined;
+    if (!token?.isValid || !client || ![token.aud].flat().includes(options.adminResource)) {
       throw unauthorized(ctx, 'the access token is not valid for this API', true);
     }
     ctx.state.principal = {

@@ -1,12 +1,21 @@
 import type Provider from 'oidc-provider';
 
 import type { ApiKeyService } from '../security/api-keys.ts';
+import type { SecretHasher } from '../security/client-secrets.ts';
+import type { ClientDirectory } from '../stores/client-directory.ts';
 import type { ApiKeyStore } from '../stores/api-keys.ts';
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
 import { adminRouter } from './router.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { clientRoutes } from './routes/clients.ts';
+import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { resourceServerRoutes } from './routes/resource-servers.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { invitationRoutes } from './routes/invitations.ts';
+import { membershipRoutes } from './routes/memberships.ts';
+import { organizationRoutes } from './routes/organizations.ts';
+import { tenancyDeps, type TenancyDeps } from './routes/tenancy.ts';
 import { ADMIN_SCOPES, adminResourceFor } from './scopes.ts';
 
 export interface AdminDeps {
@@ -16,6 +25,9 @@ export interface AdminDeps {
   apiKeys: ApiKeyService;
   apiKeyStore: ApiKeyStore;
   resourceServers: ResourceServerStore;
+  clients: ClientDirectory;
+  secrets: Pick<SecretHasher, 'hash'>;
+  tenancy: TenancyDeps;
 }
 
 /** Every admin API route, in the order the OpenAPI document lists them. */
@@ -24,6 +36,12 @@ export function adminRoutes(deps: AdminDeps) {
     ...whoamiRoutes,
     ...apiKeyRoutes({ service: deps.apiKeys, store: deps.apiKeyStore }),
     ...resourceServerRoutes({ store: deps.resourceServers, knownScopes: deps.knownScopes }),
+    ...clientRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider }),
+    ...serviceAccountRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider, knownScopes: deps.knownScopes }),
+    ...organizationRoutes(tenancyDeps(deps)),
+    ...accountRoutes(tenancyDeps(deps)),
+    ...invitationRoutes(tenancyDeps(deps)),
+    ...membershipRoutes(tenancyDeps(deps)),
   ];
 }
 

@@ -23,7 +23,10 @@ export function features(
       enabled: true,
       // RFC 7662 §2.1: the caller must be authorised. A confidential client (a resource
       // server) may introspect any token; a public client only its own.
+      // A deleted client's tokens are inactive (RFC 7662 §2.2); node-oidc-provider's
+      // introspection does not look the token's client up itself.
       async allowedPolicy(ctx, client, token) {
+        if (token.clientId !== client.clientId && !(await ctx.oidc.provider.Client.find(token.clientId!))) return false;
         return client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId;
       },
     },

@@ -2,7 +2,7 @@ import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC
 
 import type { Config } from '../config/index.ts';
 import { claims, createFindAccount, type AccountLookup } from './claims.ts';
-import { useHashedClientSecrets, type SecretVerifier } from './client-secrets.ts';
+import { isPreviousClientSecret, useHashedClientSecrets, type SecretVerifier } from './client-secrets.ts';
 import { guardAdapters, type AdapterFactory } from './adapter-guard.ts';
 import { features, type LogoutPages } from './features.ts';
 import { createResourceServerLookup } from './resource-servers.ts';
@@ -59,12 +59,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     extraClientMetadata: {
-      // Gatehouse's own metadata: a first-party client skips the consent page.
-      properties: ['first_party'],
+      // Gatehouse's own metadata: a first-party client skips the consent page; org_id is
+      // the owning organization; service accounts carry an IP allow-list; a rotated-out
+      // secret's hash stays valid until it expires (client-secrets.ts).
+      properties: ['first_party', 'org_id', 'service_account', 'ip_allow_list', 'client_secret_previous'],
       validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata('first_party must be a boolean');
-        }
+        if (value === undefined) return;
+        const bad = (why: string) => new errors.InvalidClientMetadata(`${key} ${why}`);
+        if ((key === 'first_party' || key === 'service_account') && typeof value !== 'boolean') throw bad('must be a boolean');
+        if (key === 'org_id' && (typeof value !== 'string' || !value)) throw bad('must be a non-empty string');
+        if (key === 'ip_allow_list' && !(Array.isArray(value) && value.every((e) => typeof e === 'string'))) throw bad('must be an array of strings');
+        if (key === 'client_secret_previous' && !isPreviousClientSecret(value)) throw bad('must be { hash, expires_at }');
       },
     },
     // A used refresh token is replaced by a new one on every use (RFC 9700 §4.14.2).

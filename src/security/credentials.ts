@@ -1,4 +1,4 @@
-import type { Account, AccountStore } from '../stores/accounts.ts';
+import { NO_PASSWORD, type Account, type AccountStore } from '../stores/accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
 
 /**
@@ -16,11 +16,14 @@ export async function verifyCredentials(
   now: () => Date = () => new Date(),
 ): Promise<Account | undefined> {
   const account = await accounts.findByEmail(email);
-  if (!account) {
+  // An account without a password yet (invited, NO_PASSWORD) answers like an unknown email.
+  if (!account || account.passwordHash === NO_PASSWORD) {
     await hasher.dummyVerify(password);
     return undefined;
   }
-  if (!(await hasher.verify(account.passwordHash, password))) return undefined;
+  // A disabled account pays for the real verification too, then fails like a wrong
+  // password: neither the message nor the timing tells that it exists but is disabled.
+  if (!(await hasher.verify(account.passwordHash, password)) || account.disabledAt) return undefined;
 
   const at = now();
   await accounts.recordLogin(account.id, at);

@@ -1,5 +1,6 @@
-import { MongoServerError, type Db, type WithId } from 'mongodb';
+import { MongoServerError, type Db, type Filter, type WithId } from 'mongodb';
 import { DuplicateEmailError, newAccountId, normaliseEmail, type Account, type AccountStore } from './accounts.ts';
+import { mongoKeyset, mongoPage } from './paging.ts';
 
 interface AccountDoc {
   _id: string;
@@ -8,6 +9,7 @@ interface AccountDoc {
   passwordHash: string;
   createdAt: Date;
   lastLoginAt?: Date;
+  disabledAt?: Date;
 }
 
 /** E11000: a write would break a unique index (here: two accounts with one email). */
@@ -16,6 +18,7 @@ export const isDuplicateKey = (err: unknown): boolean => err instanceof MongoSer
 function toAccount(doc: WithId<AccountDoc>): Account {
   const account: Account = { id: doc._id, email: doc.email, name: doc.name, passwordHash: doc.passwordHash, createdAt: doc.createdAt };
   if (doc.lastLoginAt) account.lastLoginAt = doc.lastLoginAt;
+  if (doc.disabledAt) account.disabledAt = doc.disabledAt;
   return account;
 }
 
@@ -79,8 +82,45 @@ export function createMongoAccountStore(db: Db, options: { collection?: string }
       return doc ? toAccount(doc) : undefined;
     },
 
+    async findMany(ids) {
+      return (await accounts.find({ _id: { $in: [...ids] } }).toArray()).map(toAccount);
+    },
+
+    async list(q) {
+      const { after, sort } = mongoKeyset(q, '_id');
+      const and: Filter<AccountDoc>[] = [];
+      if (q.email !== undefined) and.push({ email: normaliseEmail(q.email) });
+      if (after) and.push(after);
+      // One extra document tells whether another page follows.
+      const docs = await accounts.find(and.length ? { $and: and } : {}).sort(sort).limit(q.limit + 1).toArray();
+      return mongoPage(docs.map(toAccount), q, (a) => a);
+    },
+
     async recordLogin(id, at) {
       await accounts.updateOne({ _id: id }, { $set: { lastLoginAt: at } });
+    },
+
+    async update(id, changes) {
+      const $set: Partial<AccountDoc> = {};
+      if (changes.name !== undefined) $set.name = changes.name;
+      if (changes.passwordHash !== undefined) $set.passwordHash = changes.passwordHash;
+      // An empty $set is an error in MongoDB: nothing to change is a plain read.
+      const doc = Object.keys($set).length === 0
+        ? await accounts.findOne({ _id: id })
+        : await accounts.findOneAndUpdate({ _id: id }, { $set }, { returnDocument: 'after' });
+      return doc ? toAccount(doc) : undefined;
+    },
+
+    async setDisabled(id, at) {
+      // $min keeps the first disabling date when an account is disabled twice.
+      const doc = await accounts.findOneAndUpdate(
+        { _id: id }, at === undefined ? { $unset: { disabledAt: '' } } : { $min: { disabledAt: at } }, { returnDocument: 'after' },
+      );
+      return doc ? toAccount(doc) : undefined;
+    },
+
+    async delete(id) {
+      return (await accounts.deleteOne({ _id: id })).deletedCount === 1;
     },
 
     count: () => accounts.countDocuments(),
@@ -90,7 +130,10 @@ export function createMongoAccountStore(db: Db, options: { collection?: string }
     },
 
     async prepare() {
-      await accounts.createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await accounts.createIndexes([
+        { key: { email: 1 }, unique: true, name: 'email_unique' },
+        { key: { createdAt: -1, _id: -1 }, name: 'created' },
+      ]);
     },
   };
 }

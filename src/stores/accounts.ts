@@ -1,15 +1,30 @@
 import { randomBytes } from 'node:crypto';
 
+import { pageInMemory, type Page, type PageQuery } from './paging.ts';
+
 /** A person who signs in. `id` is the OIDC `sub` (OIDC Core §2: locally unique, never reassigned). */
 export interface Account {
   id: string;
   /** Normalised: see `normaliseEmail`. */
   email: string;
   name: string;
-  /** argon2id PHC string (security/passwords.ts); never the plain password. */
+  /**
+   * argon2id PHC string (security/passwords.ts); never the plain password. Empty (`NO_PASSWORD`)
+   * for an account created by an administrator until its owner sets one through an invitation.
+   */
   passwordHash: string;
   createdAt: Date;
   lastLoginAt?: Date;
+  /** Set while the account is disabled: it cannot sign in, and `findAccount` does not know it. */
+  disabledAt?: Date;
+}
+
+/** The `passwordHash` of an account whose owner has not chosen a password yet. */
+export const NO_PASSWORD = '';
+
+export interface AccountListQuery extends PageQuery {
+  /** Only the account with this email (normalised). */
+  email?: string;
 }
 
 export interface NewAccount {
@@ -26,7 +41,17 @@ export interface AccountStore {
   findById(id: string): Promise<Account | undefined>;
   /** Looks up by the normalised form of `email`. */
   findByEmail(email: string): Promise<Account | undefined>;
+  /** The accounts of these ids that exist, in no particular order. */
+  findMany(ids: readonly string[]): Promise<Account[]>;
+  /** Newest first, keyset-paged (paging.ts); throws `InvalidCursorError` for a foreign cursor. */
+  list(query: AccountListQuery): Promise<Page<Account>>;
   recordLogin(id: string, at: Date): Promise<void>;
+  /** Changes name and/or password hash; undefined for an unknown id. */
+  update(id: string, changes: { name?: string; passwordHash?: string }): Promise<Account | undefined>;
+  /** `at`: disable (keeps an earlier date); undefined: enable. Undefined for an unknown id. */
+  setDisabled(id: string, at: Date | undefined): Promise<Account | undefined>;
+  /** True only if this call deleted it. */
+  delete(id: string): Promise<boolean>;
   count(): Promise<number>;
   /** Resolves when the backend answers (readiness). */
   ping(): Promise<void>;
@@ -100,9 +125,37 @@ export function createMemoryAccountStore(): AccountStore {
       const a = byEmail(email);
       return a && copy(a);
     },
+    async findMany(ids) {
+      return ids.flatMap((id) => { const a = byId.get(id); return a ? [copy(a)] : []; });
+    },
+    async list(q) {
+      const all = q.email === undefined ? byId.values() : [byEmail(q.email)].filter((a) => a !== undefined);
+      return pageInMemory(all, (a) => a, q, copy);
+    },
     async recordLogin(id, at) {
       const a = byId.get(id);
       if (a) a.lastLoginAt = at;
+    },
+    async update(id, changes) {
+      const a = byId.get(id);
+      if (!a) return undefined;
+      if (changes.name !== undefined) a.name = changes.name;
+      if (changes.passwordHash !== undefined) a.passwordHash = changes.passwordHash;
+      return copy(a);
+    },
+    async setDisabled(id, at) {
+      const a = byId.get(id);
+      if (!a) return undefined;
+      if (at === undefined) delete a.disabledAt;
+      else a.disabledAt ??= at;
+      return copy(a);
+    },
+    async delete(id) {
+      const a = byId.get(id);
+      if (!a) return false;
+      byId.delete(id);
+      idByEmail.delete(a.email);
+      return true;
     },
     async count() {
       return byId.size;

@@ -2,11 +2,22 @@ import type { Redis } from 'ioredis';
 import type { MongoClient } from 'mongodb';
 import type { AdapterFactory } from 'oidc-provider';
 
+import { createMemoryClientDirectory, type ClientDirectory } from './client-directory.ts';
+import { createMongoClientDirectory } from './client-directory-mongo.ts';
+
 import type { Config } from '../config/index.ts';
 import type { Probe } from '../observability/health.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
 import { createMongoAccountStore } from './accounts-mongo.ts';
+import { createMemoryAccountAccessStore, type AccountAccessStore } from './account-access.ts';
+import { createMongoAccountAccessStore } from './account-access-mongo.ts';
+import { createMemoryInvitationStore, type InvitationStore } from './invitations.ts';
+import { createMongoInvitationStore } from './invitations-mongo.ts';
+import { createMemoryMembershipStore, type MembershipStore } from './memberships.ts';
+import { createMongoMembershipStore } from './memberships-mongo.ts';
+import { createMemoryOrganizationStore, type OrganizationStore } from './organizations.ts';
+import { createMongoOrganizationStore } from './organizations-mongo.ts';
 import { createMemoryApiKeyStore, type ApiKeyStore } from './api-keys.ts';
 import { createMongoApiKeyStore } from './api-keys-mongo.ts';
 import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
@@ -29,6 +40,12 @@ export interface Stores {
   readonly signingKeys: SigningKeyStore;
   readonly resourceServers: ResourceServerStore;
   readonly apiKeys: ApiKeyStore;
+  /** Every OAuth client, listable (the Adapter interface cannot list). */
+  readonly clients: ClientDirectory;
+  readonly organizations: OrganizationStore;
+  readonly memberships: MembershipStore;
+  readonly invitations: InvitationStore;
+  readonly accountAccess: AccountAccessStore;
   readonly probes: readonly Probe[];
   /** Creates indexes once (start-up or `migrate`), never per request. */
   prepare(): Promise<void>;
@@ -63,6 +80,13 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     const signingKeys = db ? createMongoSigningKeyStore(db) : createMemorySigningKeyStore();
     const resourceServers = db ? createMongoResourceServerStore(db) : createMemoryResourceServerStore();
     const apiKeys = db ? createMongoApiKeyStore(db) : createMemoryApiKeyStore();
+    const organizations = db ? createMongoOrganizationStore(db) : createMemoryOrganizationStore();
+    const memberships = db ? createMongoMembershipStore(db) : createMemoryMembershipStore();
+    const invitations = db ? createMongoInvitationStore(db) : createMemoryInvitationStore();
+    const accountAccess = db ? createMongoAccountAccessStore(db) : createMemoryAccountAccessStore();
+
+    const adapter = createRoutedAdapterFactory({ durable, ephemeral });
+    const clients = db ? createMongoClientDirectory(db, adapter('Client')) : createMemoryClientDirectory(adapter('Client'));
 
     const probes: Probe[] = [];
     if (db) probes.push({ name: 'mongodb', ping: () => durable.ping() });
@@ -71,14 +95,20 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     return {
       durable: durable.name,
       ephemeral: ephemeral.name,
-      adapter: createRoutedAdapterFactory({ durable, ephemeral }),
+      adapter,
+      clients,
       accounts,
       signingKeys,
       resourceServers,
       apiKeys,
+      organizations,
+      memberships,
+      invitations,
+      accountAccess,
       probes,
       async prepare() {
-        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare(), apiKeys.prepare()]);
+        await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare(), apiKeys.prepare(), clients.prepare(),
+          organizations.prepare(), memberships.prepare(), invitations.prepare(), accountAccess.prepare()]);
       },
       close: () => closeAll(closers),
     };

@@ -1,0 +1,86 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+
+import { GatehouseError } from '../errors.ts';
+import { formBody } from '../http/form-body.ts';
+import type { InvitationService } from '../security/invitations.ts';
+import type { Render } from './views.ts';
+
+export interface InvitationPageDeps {
+  invitations: Pick<InvitationService, 'open' | 'accept'>;
+  render: Render;
+  /** The cookie key: CSRF tokens are HMACs under it, as for the interaction forms. */
+  csrfKey: string;
+  issuer: string;
+}
+
+type Ctx = Context & { params: Record<string, string> };
+
+/**
+ * One answer for an unknown, used and expired link: which of them it is would tell a
+ * guesser something, and tells the person nothing they can act on.
+ */
+const invalid = () => new GatehouseError(404, 'invalid_invitation',
+  'This invitation link is not valid: it may have expired or been used already. Ask your administrator for a new one.');
+
+/**
+ * `/invitations/:token`: the page where an invited person chooses a password. The form is
+ * defended like the interaction forms (csrf.ts): a token bound to the invitation, which a
+ * cross-site page cannot read, and an Origin check.
+ */
+export function invitationRouter(deps: InvitationPageDeps): Router {
+  const { invitations, render } = deps;
+  const expectedOrigin = new URL(deps.issuer).origin;
+  const csrfFor = (invitationId: string) => createHmac('sha256', deps.csrfKey).update(`invitation-csrf:${invitationId}`).digest('base64url');
+  const router = new Router({ prefix: '/invitations/:token' });
+
+  async function load(ctx: Ctx) {
+    const found = await invitations.open(ctx.params.token ?? '');
+    if (!found) throw invalid();
+    return found;
+  }
+
+  async function showForm(ctx: Ctx, found: Awaited<ReturnType<typeof load>>, error?: string) {
+    await render(ctx, 'invitation', {
+      action: `/invitations/${ctx.params.token}`, csrf: csrfFor(found.invitation.id), email: found.email, error,
+    });
+  }
+
+  function checkOrigin(ctx: Ctx, next: Next) {
+    const origin = ctx.get('Origin');
+    if (origin && origin !== 'null' && origin !== expectedOrigin) throw new GatehouseError(403, 'invalid_request', 'cross-site form submission refused');
+    return next();
+  }
+
+  router.get('/', async function showInvitation(ctx) {
+    await showForm(ctx, await load(ctx));
+  });
+
+  router.post('/', formBody(), checkOrigin, async function acceptInvitation(ctx) {
+    const found = await load(ctx);
+    const form = ctx.request.form!;
+    const presented = Buffer.from(form.get('csrf') ?? '');
+    const expected = Buffer.from(csrfFor(found.invitation.id));
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new GatehouseError(403, 'invalid_request', 'the form has expired or was not sent from this site; go back and try again');
+    }
+    const password = form.get('password') ?? '';
+    if (password !== (form.get('password_confirm') ?? '')) {
+      await showForm(ctx, found, 'The two passwords are not the same.');
+      ctx.status = 400;
+      return;
+    }
+    const result = await invitations.accept(ctx.params.token ?? '', password);
+    if (!result.ok && result.reason === 'invalid') throw invalid();
+    if (!result.ok) {
+      await showForm(ctx, found, result.message);
+      ctx.status = 400;
+      return;
+    }
+    await render(ctx, 'invitation', { done: true, email: found.email });
+  });
+
+  return router;
+}

@@ -1,0 +1,79 @@
+import { runScenario } from '../../bench/lib/compare.ts';
+import { describeMachine } from '../../bench/lib/machine.ts';
+import { markdownReport, markdownTable, type BenchReport } from '../../bench/lib/report.ts';
+import { ratioChart } from '../../bench/lib/svg.ts';
+import { fixture, startBaseline, startGatehouse } from '../../bench/lib/targets.ts';
+import type { BenchContext, Scenario, Target } from '../../bench/lib/types.ts';
+import { ccOpaque } from '../../bench/scenarios/cc-opaque.ts';
+
+/**
+ * Benchmarks are not tests: nothing here asserts a speed. This proves that the harness
+ * works end to end — both servers start as child processes, one scenario runs one short
+ * round against each, and the result renders as a table row, Markdown and SVG — so that
+ * `npm run bench` cannot rot unnoticed.
+ */
+describe('bench harness', () => {
+  let baseline: Target;
+  let gatehouse: Target;
+
+  beforeAll(async () => {
+    [baseline, gatehouse] = await Promise.all([
+      startBaseline(),
+      startGatehouse({ redisUrl: process.env.REDIS_URL!, seed: fixture('seed.json') }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([baseline?.stop(), gatehouse?.stop()]);
+  });
+
+  test('measures cc-opaque against the baseline and Gatehouse and reports it', async () => {
+    const ctx: BenchContext = {
+      baseline,
+      gatehouse: async () => gatehouse,
+      window: { warmupMs: 200, durationMs: 1000, concurrency: 4 },
+    };
+    const notYet: Scenario = {
+      name: 'not-yet', what: 'a feature Gatehouse lacks', variants: [], targetRatio: 0.9, targetText: '≥ 0.9 × baseline',
+      available: async () => 'the feature is missing',
+      setup: async () => { throw new Error('setup must not run when unavailable'); },
+    };
+
+    const result = await runScenario(ccOpaque, ctx, { rounds: 1, scenarioWarmupMs: 0 }, () => {});
+    const unavailable = await runScenario(notYet, ctx, { rounds: 1, scenarioWarmupMs: 0 }, () => {});
+
+    expect(result.failed).toBeUndefined();
+    expect(result.rows.map((r) => r.label)).toEqual(['baseline', 'gatehouse']);
+    for (const row of result.rows) {
+      expect(row.rate).toBeGreaterThan(0);
+      expect(row.errors).toBe(0);
+      expect(row.p99Ms).toBeGreaterThanOrEqual(row.p50Ms);
+      expect(row.peakRssMb).toBeGreaterThan(10);
+    }
+    expect(result.ratios).toHaveLength(1);
+    expect(result.ratio).toBeGreaterThan(0);
+    expect(typeof result.meets).toBe('boolean');
+    expect(unavailable).toMatchObject({ unavailable: 'the feature is missing', rows: [] });
+
+    const report: BenchReport = {
+      machine: describeMachine(),
+      profile: { name: 'test', rounds: 1, scenarioWarmupMs: 0, warmupMs: 200, durationMs: 1000, concurrency: 4 },
+      storage: { redis: 'REDIS_URL', mongodb: false },
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      scenarios: [result, unavailable],
+    };
+    const table = markdownTable(report.scenarios).split('\n');
+    expect(table[0]).toBe('| scenario | target | req/s | p50 ms | p99 ms | peak RSS MB | ratio | target ratio | met |');
+    expect(table[2]).toMatch(/^\| cc-opaque \| baseline \| \d+ \| [\d.]+ \| [\d.]+ \| \d+ \|  \|  \|  \|$/);
+    expect(table[3]).toMatch(/^\| cc-opaque \| gatehouse \| \d+ \| [\d.]+ \| [\d.]+ \| \d+ \| [\d.]+ \| ≥ 0\.9 × baseline \| (✅ yes|❌ no) \|$/);
+    expect(table[4]).toBe('| not-yet | not yet available in Gatehouse | | | | | | ≥ 0.9 × baseline | |');
+    expect(markdownReport(report)).toContain('Not yet available in Gatehouse: the feature is missing.');
+
+    const svg = ratioChart(report.scenarios);
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
+    expect(svg).toContain('>cc-opaque</text>');
+    expect(svg).toContain('not yet available');
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+  });
+});

@@ -1,0 +1,40 @@
+import { verifyCredentials } from '../../../src/security/credentials.ts';
+import { createPasswordHasher, type PasswordHasher } from '../../../src/security/passwords.ts';
+import { createMemoryAccountStore, NO_PASSWORD } from '../../../src/stores/accounts.ts';
+
+/** Counts which argon2 path a login took: every failure must cost one argon2 verification. */
+function countingHasher(inner: PasswordHasher) {
+  const calls = { verify: 0, dummyVerify: 0 };
+  const hasher: PasswordHasher = {
+    ...inner,
+    verify: (h, p) => { calls.verify++; return inner.verify(h, p); },
+    dummyVerify: (p) => { calls.dummyVerify++; return inner.dummyVerify(p); },
+  };
+  return { hasher, calls };
+}
+
+describe('verifyCredentials with disabled and invited accounts', () => {
+  const base = createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+
+  test('a disabled account fails like a wrong password, after a real verification, and records no login', async () => {
+    const accounts = createMemoryAccountStore();
+    const ada = await accounts.create({ email: 'ada@example.com', name: 'Ada', passwordHash: await base.hash('correct horse battery') });
+    await accounts.setDisabled(ada.id, new Date());
+    const { hasher, calls } = countingHasher(base);
+    await expect(verifyCredentials(accounts, hasher, 'ada@example.com', 'correct horse battery')).resolves.toBeUndefined();
+    expect(calls).toEqual({ verify: 1, dummyVerify: 0 });
+    expect((await accounts.findById(ada.id))?.lastLoginAt).toBeUndefined();
+
+    await accounts.setDisabled(ada.id, undefined);
+    await expect(verifyCredentials(accounts, hasher, 'ada@example.com', 'correct horse battery')).resolves.toMatchObject({ id: ada.id });
+  });
+
+  test('an account without a password yet answers like an unknown email, whatever is typed', async () => {
+    const accounts = createMemoryAccountStore();
+    await accounts.create({ email: 'new@example.com', name: 'New', passwordHash: NO_PASSWORD });
+    const { hasher, calls } = countingHasher(base);
+    await expect(verifyCredentials(accounts, hasher, 'new@example.com', '')).resolves.toBeUndefined();
+    await expect(verifyCredentials(accounts, hasher, 'new@example.com', 'anything at all')).resolves.toBeUndefined();
+    expect(calls).toEqual({ verify: 0, dummyVerify: 2 });
+  });
+});
