@@ -25,7 +25,7 @@ import type { ClientDirectory } from './stores/client-directory.ts';
 import type { AdapterFactory } from './oidc/adapter-guard.ts';
 import type { ResourceServerStore } from './stores/resource-servers.ts';
 import type { ApiKeyService } from './security/api-keys.ts';
-import { createAdminApi } from './admin/index.ts';
+import { createAdminApi, type AdminDeps } from './admin/index.ts';
 import type { TenancyDeps } from './admin/routes/tenancy.ts';
 import { invitationRouter } from './interactions/invitation.ts';
 import type { ApiKeyStore } from './stores/api-keys.ts';
@@ -48,6 +48,7 @@ export interface AppDeps {
   apiKeys: ApiKeyService;
   apiKeyStore: ApiKeyStore;
   tenancy: TenancyDeps;
+  grants: AdminDeps['grants'];
 }
 
 export interface App {
@@ -104,7 +105,7 @@ export function createApp(deps: AppDeps): App {
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
     apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers, tenancy: deps.tenancy,
-    clients: deps.clients, secrets: deps.secrets,
+    clients: deps.clients, secrets: deps.secrets, grants: deps.grants,
   });
   provider.use(admin.routes());
   provider.use(admin.allowedMethods());

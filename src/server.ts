@@ -16,7 +16,7 @@ import { verifyCredentials } from './security/credentials.ts';
 import { createPasswordHasher } from './security/passwords.ts';
 import { createInvitationService } from './security/invitations.ts';
 import { createRoles } from './security/roles.ts';
-import { createAccountAccessEnder, trackAccountAccess } from './oidc/revoke-grants.ts';
+import { createAccountAccessEnder, revokeGrant, trackAccountAccess } from './oidc/revoke-grants.ts';
 import { importSeed, parseSeed, type SeedSummary } from './seed/index.ts';
 import { openStores, type Stores } from './stores/index.ts';
 import { ensureSigningKeys } from './stores/signing-keys.ts';
@@ -72,6 +72,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
       resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys, tenancy,
       clients: stores.clients,
+      grants: { access: stores.accountAccess, revokeGrant: (id) => revokeGrant(stores.adapter, id) },
     });
     trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 

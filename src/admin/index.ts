@@ -11,6 +11,7 @@ import { clientRoutes } from './routes/clients.ts';
 import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { resourceServerRoutes } from './routes/resource-servers.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
+import { grantRoutes, type GrantRouteDeps } from './routes/grants.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { membershipRoutes } from './routes/memberships.ts';
@@ -28,6 +29,7 @@ export interface AdminDeps {
   clients: ClientDirectory;
   secrets: Pick<SecretHasher, 'hash'>;
   tenancy: TenancyDeps;
+  grants: Omit<GrantRouteDeps, 'tenancy' | 'provider'>;
 }
 
 /** Every admin API route, in the order the OpenAPI document lists them. */
@@ -42,6 +44,7 @@ export function adminRoutes(deps: AdminDeps) {
     ...accountRoutes(tenancyDeps(deps)),
     ...invitationRoutes(tenancyDeps(deps)),
     ...membershipRoutes(tenancyDeps(deps)),
+    ...grantRoutes({ ...deps.grants, tenancy: deps.tenancy, provider: deps.provider }),
   ];
 }
 

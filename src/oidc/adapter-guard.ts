@@ -2,12 +2,9 @@ import { errors, type Adapter } from 'oidc-provider';
 
 import { API_KEY_PATTERN } from '../security/api-key-format.ts';
 import { ConsumeConflictError } from '../stores/types.ts';
+import { revokeGrant } from './revoke-grants.ts';
 
 export type AdapterFactory = (model: string) => Adapter;
-
-const GRANT_BOUND_MODELS = [
-  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest',
-];
 
 const LABELS: Record<string, string> = {
   AuthorizationCode: 'authorization code',
@@ -31,13 +28,6 @@ const LABELS: Record<string, string> = {
  * (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
  */
 export function guardAdapters(factory: AdapterFactory): AdapterFactory {
-  async function revokeGrant(grantId: string): Promise<void> {
-    await Promise.all([
-      ...GRANT_BOUND_MODELS.map((model) => factory(model).revokeByGrantId(grantId)),
-      factory('Grant').destroy(grantId),
-    ]);
-  }
-
   const guarded = new Map<string, Adapter>();
   return function guardedAdapter(model: string): Adapter {
     let adapter = guarded.get(model);
@@ -55,7 +45,7 @@ export function guardAdapters(factory: AdapterFactory): AdapterFactory {
           await inner.consume(id);
         } catch (err) {
           if (!(err instanceof ConsumeConflictError)) throw err;
-          if (err.grantId) await revokeGrant(err.grantId);
+          if (err.grantId) await revokeGrant(factory, err.grantId);
           throw new errors.InvalidGrant(`${LABELS[model] ?? model} already used`);
         }
       },
