@@ -19,6 +19,61 @@ export interface ApiCommand {
 
 const KEY_COLUMNS = ['id', 'name', 'prefix', 'last4', 'status', 'scopes', 'expires_at', 'last_used_at'] as const;
 const RS_COLUMNS = ['identifier', 'scope', 'access_token_format', 'access_token_ttl'] as const;
+const CLIENT_COLUMNS = ['client_id', 'client_name', 'org_id', 'grant_types', 'token_endpoint_auth_method', 'scope'] as const;
+const SERVICE_ACCOUNT_COLUMNS = ['client_id', 'name', 'org_id', 'scopes', 'ip_allow_list'] as const;
+const ORG_COLUMNS = ['id', 'slug', 'name', 'created_at'] as const;
+const ACCOUNT_COLUMNS = ['id', 'email', 'name', 'disabled_at', 'created_at'] as const;
+const GRANT_COLUMNS = ['id', 'client_id', 'client_name', 'scopes', 'created_at'] as const;
+
+/** `--body '{"…":…}'`: the JSON request body, for commands whose input is rich metadata. */
+function jsonBody(args: Parsed): unknown {
+  const raw = str(args.values.body);
+  if (raw === undefined) throw new CliError('missing --body with the JSON request body', 2);
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new CliError('--body is not valid JSON', 2);
+  }
+}
+
+const BODY = { body: { type: 'string' as const, description: 'the JSON request body' } };
+const PAGE = {
+  limit: { type: 'string' as const, description: 'page size (1-200)' }, cursor: { type: 'string' as const, description: 'next_cursor of the previous page' },
+};
+function pageQuery(a: Parsed, extra: Record<string, string | undefined> = {}): string {
+  const q = new URLSearchParams();
+  if (a.values.limit !== undefined) q.set('limit', String(int(a.values.limit, 'limit')));
+  if (str(a.values.cursor)) q.set('cursor', str(a.values.cursor)!);
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) q.set(k, v);
+  return q.size ? `?${q}` : '';
+}
+
+/** list / get / create / update / delete over one collection of the admin API. */
+function crud(path: string, noun: string, columns: readonly string[], secretField?: string): Record<string, ApiCommand> {
+  // Without a secret field the create answer nests several objects: it is printed whole.
+  return {
+    list: { usage: `gatehouse ${path} list [--limit N] [--cursor C]`, summary: `List ${noun}s`, options: PAGE, columns, call: (c, a) => callAdmin(c, 'GET', `/${path}${pageQuery(a)}`) },
+    get: { usage: `gatehouse ${path} get ID`, summary: `Show one ${noun}`, columns, call: (c, a) => callAdmin(c, 'GET', `/${path}/${arg(a, 0, `${noun} id`)}`) },
+    create: {
+      usage: `gatehouse ${path} create --body JSON`, summary: `Create a ${noun} (any secret, key or link in the answer is shown once)`,
+      options: BODY, ...(secretField ? { columns, secretField } : {}), call: (c, a) => callAdmin(c, 'POST', `/${path}`, jsonBody(a)),
+    },
+    update: {
+      usage: `gatehouse ${path} update ID --body JSON`, summary: `Change a ${noun}`, options: BODY, columns,
+      call: (c, a) => callAdmin(c, 'PATCH', `/${path}/${arg(a, 0, `${noun} id`)}`, jsonBody(a)),
+    },
+    delete: { usage: `gatehouse ${path} delete ID`, summary: `Delete a ${noun}`, call: (c, a) => callAdmin(c, 'DELETE', `/${path}/${arg(a, 0, `${noun} id`)}`) },
+  };
+}
+
+function rotateSecret(path: string, columns: readonly string[]): ApiCommand {
+  return {
+    usage: `gatehouse ${path} rotate-secret ID [--overlap-seconds N]`, summary: 'Issue a new secret (printed once); the old one works for the overlap',
+    options: { 'overlap-seconds': { type: 'string', description: 'keep the old secret valid this long (default 24 h)' } },
+    columns, secretField: 'client_secret',
+    call: (c, a) => callAdmin(c, 'POST', `/${path}/${arg(a, 0, 'client id')}/secret:rotate`, { overlap_seconds: int(a.values['overlap-seconds'], 'overlap-seconds') }),
+  };
+}
 
 function arg(args: Parsed, index: number, what: string): string {
   const value = args.positionals[index];
@@ -81,6 +136,20 @@ export const API_COMMANDS: Record<string, Record<string, ApiCommand>> = {
       call: (c, a) => callAdmin(c, 'POST', `/api-keys/${arg(a, 0, 'key id')}:rotate`, { overlap_seconds: int(a.values['overlap-seconds'], 'overlap-seconds') }),
     },
     revoke: { usage: 'gatehouse api-keys revoke ID', summary: 'Revoke a key', call: (c, a) => callAdmin(c, 'DELETE', `/api-keys/${arg(a, 0, 'key id')}`) },
+  },
+  clients: { ...crud('clients', 'client', CLIENT_COLUMNS, 'client_secret'), 'rotate-secret': rotateSecret('clients', CLIENT_COLUMNS) },
+  'service-accounts': {
+    ...crud('service-accounts', 'service account', SERVICE_ACCOUNT_COLUMNS, 'client_secret'),
+    'rotate-secret': rotateSecret('service-accounts', SERVICE_ACCOUNT_COLUMNS),
+  },
+  orgs: crud('organizations', 'organization', ORG_COLUMNS),
+  accounts: crud('accounts', 'account', ACCOUNT_COLUMNS),
+  grants: {
+    list: {
+      usage: 'gatehouse grants list ACCOUNT_ID', summary: "List an account's grants", columns: GRANT_COLUMNS,
+      call: (c, a) => callAdmin(c, 'GET', `/accounts/${arg(a, 0, 'account id')}/grants`),
+    },
+    revoke: { usage: 'gatehouse grants revoke GRANT_ID', summary: 'Revoke a grant and its tokens', call: (c, a) => callAdmin(c, 'DELETE', `/grants/${arg(a, 0, 'grant id')}`) },
   },
   'resource-servers': {
     list: { usage: 'gatehouse resource-servers list', summary: 'List resource servers', columns: RS_COLUMNS, call: (c) => callAdmin(c, 'GET', '/resource-servers') },

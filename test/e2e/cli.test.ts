@@ -103,3 +103,38 @@ describe('the gatehouse CLI against a running server', () => {
     expect(result.stderr).toContain('bootstrap writes to MongoDB: set MONGODB_URI');
   });
 });
+
+describe('the gatehouse CLI over the rest of the admin API', () => {
+  let server: TestServer;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const { key } = await server.apiKeys.issue(
+      { name: 'cli', scopes: [...ADMIN_SCOPES] }, { owner: { type: 'account', id: 'operator' }, allowedScopes: ADMIN_SCOPES },
+    );
+    env = { GATEHOUSE_URL: server.issuer, GATEHOUSE_API_KEY: key };
+  });
+  afterAll(() => server.close());
+
+  test('orgs, accounts, service accounts with a secret rotation, and grants', async () => {
+    const org = JSON.parse((await gatehouse(['orgs', 'create', '--json', '--body', JSON.stringify({
+      name: 'Acme', slug: 'acme', admin: { email: 'boss@acme.example', name: 'Boss' },
+    })], env)).stdout) as { organization: { id: string } };
+    expect(org.organization.id).toEqual(expect.any(String));
+    expect((await gatehouse(['orgs', 'list'], env)).stdout).toMatch(/acme +Acme/);
+    expect((await gatehouse(['accounts', 'list'], env)).stdout).toContain('boss@acme.example');
+
+    const created = await gatehouse(['service-accounts', 'create', '--body', JSON.stringify({ name: 'Billing', scopes: ['api:read'] })], env);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^client_secret: \S+$/m);
+    const id = /^(\S+) +Billing/m.exec(created.stdout)![1]!;
+    const rotated = await gatehouse(['service-accounts', 'rotate-secret', id, '--overlap-seconds', '0'], env);
+    expect(rotated.stdout).toMatch(/^client_secret: \S+$/m);
+
+    const grants = await gatehouse(['grants', 'list', 'no-such-account'], env);
+    expect(grants).toMatchObject({ code: 1, stderr: expect.stringMatching(/^gatehouse: not_found: /) });
+    const bad = await gatehouse(['clients', 'create', '--body', '{'], env);
+    expect(bad).toMatchObject({ code: 2, stderr: 'gatehouse: --body is not valid JSON\n' });
+  });
+});
