@@ -32,7 +32,7 @@ export const LOGIN_FAILED = 'The email or password is incorrect.';
 /** The login and consent pages node-oidc-provider sends the user to (`interactions.url`). */
 export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, render, accounts } = deps;
-  const { tokenFor, verifyCsrf } = createCsrf({ key: deps.csrfKey, issuer: deps.issuer });
+  const { tokenFor, verifyCsrf } = createCsrf({ key: deps.csrfKey, issuer: deps.issuer, purpose: 'interaction-csrf' });
   const router = new Router({ prefix: '/interaction/:uid' });
 
   async function finish(ctx: Context, result: InteractionResults) {
