@@ -7,7 +7,7 @@ import type { ApiKeyService } from '../security/api-keys.ts';
 import { authenticate, requireScope } from './authenticate.ts';
 import { buildOpenApi } from './openapi.ts';
 import { koaPath, type AdminRoute } from './route.ts';
-import { validate } from './validate.ts';
+import { asInputError, validate } from './validate.ts';
 
 export interface AdminRouterOptions {
   provider: Provider;
@@ -39,7 +39,8 @@ export function adminRouter(options: AdminRouterOptions): Router {
       async function handleAdminRoute(ctx: Context & { params: Record<string, string> }) {
         const body = definition.body ? validate(definition.body, ctx.request.json ?? {}, 'body') : undefined;
         const query = definition.query ? validate(definition.query, ctx.query, 'query') : undefined;
-        const result = await definition.handle({ body, query, params: ctx.params, principal: ctx.state.principal!, ip: ctx.ip });
+        const result = await definition.handle({ body, query, params: ctx.params, principal: ctx.state.principal!, ip: ctx.ip })
+          .catch((err: unknown) => { throw asInputError(err); });
         ctx.set('Cache-Control', 'no-store');
         ctx.status = result.status ?? 200;
         if (result.body !== undefined) ctx.body = result.body;

@@ -2,7 +2,6 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 
 import { badRequest, GatehouseError, notFound } from '../../errors.ts';
-import { InvalidCursorError } from '../../stores/api-keys.ts';
 import { canSee, isPlatform, type Principal } from '../principal.ts';
 import { ADMIN_SCOPES } from '../scopes.ts';
 import { isServiceAccount, orgOf, type ClientDirectory, type StoredClient } from '../../stores/client-directory.ts';
@@ -76,8 +75,3 @@ export async function validateWithProvider(provider: Pick<Provider, 'Client'>, c
 }
 
 export const duplicate = (id: string) => new GatehouseError(409, 'conflict', `a client with client_id "${id}" already exists`);
-
-export const cursorError = (err: unknown): never => {
-  if (err instanceof InvalidCursorError) throw badRequest('cursor is not valid');
-  throw err;
-};

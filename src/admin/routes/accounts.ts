@@ -6,7 +6,7 @@ import { isPlatform, type Principal } from '../principal.ts';
 import { route } from '../route.ts';
 import { adminScope } from '../scopes.ts';
 import {
-  accountJson, conflict, email, invitationJson, pageQuery, paged, personName, revokeKeys, toAccountJson,
+  accountJson, conflict, email, invitationJson, pageQuery, personName, revokeKeys, toAccountJson,
   visibleAccount, visibleOrganization, type TenancyRouteDeps,
 } from './tenancy.ts';
 
@@ -73,7 +73,7 @@ export function accountRoutes(deps: TenancyRouteDeps) {
       responses: { 200: { description: 'a page', schema: z.object({ items: z.array(accountJson), next_cursor: z.string().optional() }) } },
       async handle({ query, principal }) {
         if (isPlatform(principal)) {
-          const page = await paged(() => deps.accounts.list({ limit: query.limit, cursor: query.cursor, email: query.email }));
+          const page = await deps.accounts.list({ limit: query.limit, cursor: query.cursor, email: query.email });
           return { body: { items: page.items.map(toAccountJson), ...(page.nextCursor && { next_cursor: page.nextCursor }) } };
         }
         const orgId = principal.orgId!;
@@ -82,7 +82,7 @@ export function accountRoutes(deps: TenancyRouteDeps) {
           const member = found && (await deps.memberships.find(orgId, found.id));
           return { body: { items: found && member ? [toAccountJson(found)] : [] } };
         }
-        const page = await paged(() => deps.memberships.listByOrg(orgId, { limit: query.limit, cursor: query.cursor }));
+        const page = await deps.memberships.listByOrg(orgId, { limit: query.limit, cursor: query.cursor });
         const byId = new Map((await deps.accounts.findMany(page.items.map((m) => m.accountId))).map((a) => [a.id, a]));
         const items = page.items.flatMap((m) => { const a = byId.get(m.accountId); return a ? [toAccountJson(a)] : []; });
         return { body: { items, ...(page.nextCursor && { next_cursor: page.nextCursor }) } };

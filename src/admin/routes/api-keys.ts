@@ -1,7 +1,6 @@
 import * as z from 'zod';
 
 import { GatehouseError, notFound } from '../../errors.ts';
-import { ApiKeyInputError } from '../../security/api-key-input.ts';
 import type { ApiKeyService } from '../../security/api-keys.ts';
 import type { ApiKeyStore } from '../../stores/api-keys.ts';
 import { canSee, type Principal } from '../principal.ts';
@@ -32,18 +31,6 @@ const listQuery = z.strictObject({
 });
 const rotateBody = z.strictObject({ overlap_seconds: z.int().min(0).optional() });
 
-/** The service's input errors are the admin API's 400s with `fields`. */
-async function asInput<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof ApiKeyInputError) {
-      throw new GatehouseError(400, 'invalid_request', err.message, { fields: [{ path: err.field, message: err.message }] });
-    }
-    throw err;
-  }
-}
-
 /**
  * API keys. A caller creates keys for itself, never with more scopes than it has (so a
  * key cannot grant what its maker lacks); it sees and changes only its organization's
@@ -66,9 +53,9 @@ export function apiKeyRoutes(deps: { service: ApiKeyService; store: ApiKeyStore 
       summary: 'Create an API key for the caller; the key is in this response only',
       responses: { 201: { description: 'created', schema: withSecret } },
       async handle({ body, principal }) {
-        const { key, record } = await asInput(() => service.issue(body, {
+        const { key, record } = await service.issue(body, {
           owner: principal.subject, orgId: principal.orgId, allowedScopes: [...principal.scopes],
-        }));
+        });
         return { status: 201, body: { ...service.toPublic(record), key } };
       },
     }),
@@ -80,9 +67,6 @@ export function apiKeyRoutes(deps: { service: ApiKeyService; store: ApiKeyStore 
         const page = await store.list({
           ownerId: query.owner_id, orgId: principal.orgId, includeRevoked: query.include_revoked === 'true',
           limit: query.limit, cursor: query.cursor,
-        }).catch((err: unknown) => {
-          if (err instanceof Error && err.name === 'InvalidCursorError') throw new GatehouseError(400, 'invalid_request', 'cursor is not valid');
-          throw err;
         });
         return { body: { items: page.items.map((r) => service.toPublic(r)), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
       },
@@ -101,7 +85,7 @@ export function apiKeyRoutes(deps: { service: ApiKeyService; store: ApiKeyStore 
       responses: { 201: { description: 'the new key, shown once', schema: withSecret }, 404: { description: 'no such key' }, 409: { description: 'the key is revoked or expired' } },
       async handle({ params, body, principal }) {
         await visible(principal, params.id!);
-        const result = await asInput(() => service.rotate(params.id!, { overlapSeconds: body.overlap_seconds }));
+        const result = await service.rotate(params.id!, { overlapSeconds: body.overlap_seconds });
         if (!result.ok) throw new GatehouseError(409, 'conflict', `the API key is ${result.reason} and cannot be rotated`);
         return { status: 201, body: { ...service.toPublic(result.record), key: result.key } };
       },

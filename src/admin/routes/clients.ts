@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import { GatehouseError } from '../../errors.ts';
 import type { SecretHasher } from '../../security/client-secrets.ts';
 import {
-  checkGrantable, checkPlatformOwned, cursorError, duplicate, findVisible, invalid, ownerOrg, validateWithProvider,
+  checkGrantable, checkPlatformOwned, duplicate, findVisible, invalid, ownerOrg, validateWithProvider,
 } from '../clients/checks.ts';
 import type { ClientDirectory, StoredClient } from '../../stores/client-directory.ts';
 import { clientBody, clientPatch, clientView, FIELD_NAMES, mergePatch, publicClient, usesSecret } from '../clients/metadata.ts';
@@ -72,7 +72,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
       async handle({ query, principal }) {
         const page = await deps.directory.list({
           orgId: listOrg(principal, query.org_id), serviceAccounts: false, limit: query.limit, cursor: query.cursor,
-        }).catch(cursorError);
+        });
         return { body: { items: page.items.map(publicClient), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
       },
     }),

@@ -6,7 +6,7 @@ import type { Membership } from '../../stores/memberships.ts';
 import { isPlatform } from '../principal.ts';
 import { route } from '../route.ts';
 import { adminScope } from '../scopes.ts';
-import { pageQuery, paged, revokeKeys, visibleOrganization, type TenancyRouteDeps } from './tenancy.ts';
+import { pageQuery, revokeKeys, visibleOrganization, type TenancyRouteDeps } from './tenancy.ts';
 
 const member = z.object({
   account_id: z.string(), email: z.string(), name: z.string(), role: z.string(), created_at: z.string(),
@@ -32,7 +32,7 @@ export function membershipRoutes(deps: TenancyRouteDeps) {
       responses: { 200: { description: 'a page', schema: z.object({ items: z.array(member), next_cursor: z.string().optional() }) }, 404: { description: 'no such organization' } },
       async handle({ params, query, principal }) {
         const org = await visibleOrganization(deps, principal, params.id!);
-        const page = await paged(() => deps.memberships.listByOrg(org.id, { limit: query.limit, cursor: query.cursor }));
+        const page = await deps.memberships.listByOrg(org.id, { limit: query.limit, cursor: query.cursor });
         const accounts = new Map((await deps.accounts.findMany(page.items.map((m) => m.accountId))).map((a) => [a.id, a]));
         const items = page.items.flatMap((m) => {
           const a = accounts.get(m.accountId);

@@ -7,7 +7,7 @@ import { isPlatform } from '../principal.ts';
 import { route } from '../route.ts';
 import { adminScope } from '../scopes.ts';
 import {
-  accountJson, asInput, conflict, email, invitationJson, organizationJson, pageQuery, paged, personName, revokeKeys,
+  accountJson, conflict, email, invitationJson, organizationJson, pageQuery, personName, revokeKeys,
   toAccountJson, toOrganizationJson, visibleOrganization, type TenancyRouteDeps,
 } from './tenancy.ts';
 
@@ -63,9 +63,9 @@ export function organizationRoutes(deps: TenancyRouteDeps) {
             ? await deps.invitations.issue({ accountId: account.id, orgId: org.id, role: 'admin' }) : undefined;
           // The role's scopes, never more than the caller itself holds.
           const scopes = deps.roles.scopesOf('admin').filter((s) => principal.scopes.has(s));
-          const { key, record } = await asInput(() => deps.apiKeys.issue({ name: `${org.slug} admin`, scopes }, {
+          const { key, record } = await deps.apiKeys.issue({ name: `${org.slug} admin`, scopes }, {
             owner: { type: 'account', id: account.id }, orgId: org.id, allowedScopes: scopes,
-          }));
+          });
           return {
             status: 201,
             body: {
@@ -94,7 +94,7 @@ export function organizationRoutes(deps: TenancyRouteDeps) {
           const own = await deps.organizations.findById(principal.orgId!);
           return { body: { items: own ? [toOrganizationJson(own)] : [] } };
         }
-        const page = await paged(() => deps.organizations.list({ limit: query.limit, cursor: query.cursor }));
+        const page = await deps.organizations.list({ limit: query.limit, cursor: query.cursor });
         return { body: { items: page.items.map(toOrganizationJson), ...(page.nextCursor && { next_cursor: page.nextCursor }) } };
       },
     }),

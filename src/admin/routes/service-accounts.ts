@@ -4,7 +4,7 @@ import * as z from 'zod';
 
 import { GatehouseError } from '../../errors.ts';
 import { IpAllowListError, parseIpAllowList } from '../../security/ip-allow-list.ts';
-import { checkGrantable, checkPlatformOwned, cursorError, findVisible, ownerOrg, validateWithProvider } from '../clients/checks.ts';
+import { checkGrantable, checkPlatformOwned, findVisible, ownerOrg, validateWithProvider } from '../clients/checks.ts';
 import type { StoredClient } from '../../stores/client-directory.ts';
 import { previousSecretExpiry } from '../clients/metadata.ts';
 import { rotateBody, rotateSecret, withNewSecret } from '../clients/secret.ts';
@@ -96,7 +96,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
       async handle({ query, principal }) {
         const page = await deps.directory.list({
           orgId: listOrg(principal, query.org_id), serviceAccounts: true, limit: query.limit, cursor: query.cursor,
-        }).catch(cursorError);
+        });
         return { body: { items: page.items.map(toView), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
       },
     }),

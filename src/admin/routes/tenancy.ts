@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 import { GatehouseError, notFound } from '../../errors.ts';
-import { ApiKeyInputError, type ApiKeyService } from '../../security/api-keys.ts';
+import type { ApiKeyService } from '../../security/api-keys.ts';
 import type { InvitationService } from '../../security/invitations.ts';
 import type { Roles } from '../../security/roles.ts';
 import { NO_PASSWORD, normaliseEmail, type Account, type AccountStore } from '../../stores/accounts.ts';
@@ -28,28 +28,6 @@ export const pageQuery = {
 };
 export const personName = z.string().trim().min(1).max(200);
 export const email = z.string().transform(normaliseEmail).pipe(z.email());
-
-/** A foreign or damaged cursor is the caller's mistake: 400, as in the API-key list. */
-export async function paged<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof Error && err.name === 'InvalidCursorError') throw new GatehouseError(400, 'invalid_request', 'cursor is not valid');
-    throw err;
-  }
-}
-
-/** The API-key service's input errors are 400s with `fields`, as in routes/api-keys.ts. */
-export async function asInput<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof ApiKeyInputError) {
-      throw new GatehouseError(400, 'invalid_request', err.message, { fields: [{ path: err.field, message: err.message }] });
-    }
-    throw err;
-  }
-}
 
 export const conflict = (description: string) => new GatehouseError(409, 'conflict', description);
 
