@@ -49,6 +49,7 @@ export interface AppDeps {
   apiKeyStore: ApiKeyStore;
   tenancy: TenancyDeps;
   grants: AdminDeps['grants'];
+  signingKeyStore: AdminDeps['signingKeys'];
 }
 
 export interface App {
@@ -105,7 +106,7 @@ export function createApp(deps: AppDeps): App {
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
     apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers, tenancy: deps.tenancy,
-    clients: deps.clients, secrets: deps.secrets, grants: deps.grants,
+    clients: deps.clients, secrets: deps.secrets, grants: deps.grants, signingKeys: deps.signingKeyStore,
   });
   provider.use(admin.routes());
   provider.use(admin.allowedMethods());

@@ -73,6 +73,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys, tenancy,
       clients: stores.clients,
       grants: { access: stores.accountAccess, revokeGrant: (id) => revokeGrant(stores.adapter, id) },
+      signingKeyStore: stores.signingKeys,
     });
     trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 

@@ -12,6 +12,8 @@ import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { resourceServerRoutes } from './routes/resource-servers.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { grantRoutes, type GrantRouteDeps } from './routes/grants.ts';
+import { keyRoutes } from './routes/keys.ts';
+import type { SigningKeyStore } from '../stores/signing-keys.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { membershipRoutes } from './routes/memberships.ts';
@@ -30,6 +32,7 @@ export interface AdminDeps {
   secrets: Pick<SecretHasher, 'hash'>;
   tenancy: TenancyDeps;
   grants: Omit<GrantRouteDeps, 'tenancy' | 'provider'>;
+  signingKeys: Pick<SigningKeyStore, 'list'>;
 }
 
 /** Every admin API route, in the order the OpenAPI document lists them. */
@@ -45,6 +48,7 @@ export function adminRoutes(deps: AdminDeps) {
     ...invitationRoutes(tenancyDeps(deps)),
     ...membershipRoutes(tenancyDeps(deps)),
     ...grantRoutes({ ...deps.grants, tenancy: deps.tenancy, provider: deps.provider }),
+    ...keyRoutes({ store: deps.signingKeys }),
   ];
 }
 

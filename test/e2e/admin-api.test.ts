@@ -183,6 +183,18 @@ describe('admin API (/api/v1)', () => {
     });
   });
 
+  describe('signing keys', () => {
+    test('a platform admin lists kid, alg, state and creation, never key material; an organization may not', async () => {
+      const res = await call('GET', '/keys', platformKey);
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((k: { alg: string }) => k.alg)).toEqual(['ES256', 'RS256']);
+      expect(res.body.items[0]).toEqual({ kid: expect.any(String), alg: 'ES256', state: 'current', created_at: expect.any(String) });
+      const jwks = await (await fetch(`${server.issuer}/jwks`)).json() as { keys: Array<{ kid: string }> };
+      expect(res.body.items.map((k: { kid: string }) => k.kid)).toEqual(jwks.keys.map((k) => k.kid));
+      expect((await call('GET', '/keys', orgAKey)).status).toBe(403);
+    });
+  });
+
   describe('OpenAPI document', () => {
     test('is served at /api/v1/openapi.json and lists exactly the routes the server answers', async () => {
       const res = await fetch(`${server.issuer}/api/v1/openapi.json`);
