@@ -23,6 +23,8 @@ import { createMongoApiKeyStore } from './api-keys-mongo.ts';
 import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
 import { connectMongo, connectRedis } from './connect.ts';
 import { instrumentBackend, type StoreObserver } from './instrument.ts';
+import { withClientCache } from './client-cache.ts';
+import { createRedisInvalidationBus } from './invalidation-bus.ts';
 import {
   createMemoryResourceServerStore, createMongoResourceServerStore, type ResourceServerStore,
 } from './resource-servers.ts';
@@ -73,7 +75,15 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
 
     const db = mongo?.db(config.mongodbDatabase);
     const timed = (backend: AdapterBackend) => (observe ? instrumentBackend(backend, observe) : backend);
-    const durable = timed(db ? createMongoBackend(db) : createMemoryBackend());
+    let durable = timed(db ? createMongoBackend(db) : createMemoryBackend());
+    if (db && redis) {
+      // Client metadata from MongoDB is cached per process and invalidated on every node
+      // through Redis as soon as it changes (stores/client-cache.ts).
+      const bus = createRedisInvalidationBus(redis);
+      closers.push(() => bus.close());
+      const base = durable;
+      durable = { ...base, adapterFor: (model) => (model === 'Client' ? withClientCache(base.adapterFor(model), { bus }) : base.adapterFor(model)) };
+    }
     const ephemeral = timed(redis ? createRedisBackend(redis) : createMemoryBackend());
     closers.unshift(() => durable.close(), () => ephemeral.close());
     const accounts = db ? createMongoAccountStore(db) : createMemoryAccountStore();
