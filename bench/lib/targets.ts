@@ -1,0 +1,70 @@
+import { fileURLToPath } from 'node:url';
+
+import { freePort, spawnServer, waitUntilReady, type Spawned } from './processes.ts';
+import { RssSampler } from './rss.ts';
+import type { Target } from './types.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+/**
+ * Variables Gatehouse reads that the bench decides itself, so that a developer's shell
+ * (NODE_ENV=production, a TTL override, a different seed) cannot skew one side of the
+ * comparison. MONGODB_URI is deliberately passed through: when it is set, Gatehouse is
+ * measured with its production storage.
+ */
+const CONTROLLED = /^(PORT|HOST|ISSUER|NODE_ENV|REDIS_URL|GATEHOUSE_\w+|LOG_LEVEL|TRUST_PROXY|API_SCOPES|\w+_TTL|ARGON2_\w+|COOKIE_KEYS|SECRET_PEPPER)$/;
+
+// Fixed, bench-only secrets: Gatehouse would otherwise make random ones and say so.
+const COOKIE_KEY = 'bench-cookie-key-not-a-secret-0123456789abcdef';
+const PEPPER = 'bench-pepper-not-a-secret-0123456789abcdefgh';
+
+export interface GatehouseOptions {
+  redisUrl: string;
+  seed: string;
+  /** Extra environment, e.g. GATEHOUSE_WORKERS. */
+  env?: Record<string, string>;
+  name?: string;
+}
+
+/** Gatehouse exactly as users run it: `node src/main.ts` in its own process, on a free port. */
+export async function startGatehouse(options: GatehouseOptions): Promise<Target> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!CONTROLLED.test(k)) env[k] = v;
+  Object.assign(env, {
+    PORT: String(port), HOST: '127.0.0.1', ISSUER: url, REDIS_URL: options.redisUrl,
+    GATEHOUSE_SEED: options.seed, LOG_LEVEL: 'warn', COOKIE_KEYS: COOKIE_KEY, SECRET_PEPPER: PEPPER,
+    ...(process.env.MONGODB_URI && !process.env.MONGODB_DATABASE ? { MONGODB_DATABASE: 'gatehouse_bench' } : {}),
+    ...options.env,
+  });
+  const spawned = spawnServer(process.execPath, ['src/main.ts'], { cwd: REPO_ROOT, env });
+  return ready(options.name ?? 'gatehouse', spawned, url);
+}
+
+/** The bare node-oidc-provider (bench/baseline/server.ts) with the same seed. */
+export async function startBaseline(seed = fixture('seed-jwt.json')): Promise<Target> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: String(port), BENCH_SEED: seed };
+  const spawned = spawnServer(process.execPath, ['bench/baseline/server.ts'], { cwd: REPO_ROOT, env });
+  return ready('baseline', spawned, url);
+}
+
+async function ready(name: string, spawned: Spawned, url: string): Promise<Target> {
+  await waitUntilReady(spawned, `${url}/.well-known/openid-configuration`);
+  const pid = spawned.child.pid!;
+  const sampler = new RssSampler(pid).start();
+  return {
+    name,
+    url,
+    pid,
+    peakRssMb: (from, to) => sampler.peakMb(from, to),
+    samples: () => sampler.samples,
+    async stop() {
+      sampler.stop();
+      await spawned.stop();
+    },
+  };
+}
