@@ -1,36 +1,21 @@
-import type { Redis } from 'ioredis';
-import type { MongoClient } from 'mongodb';
 import type { AdapterFactory } from 'oidc-provider';
-
-import { createMemoryClientDirectory, type ClientDirectory } from './client-directory.ts';
-import { createMongoClientDirectory } from './client-directory-mongo.ts';
 
 import type { Config } from '../config/index.ts';
 import type { Probe } from '../observability/health.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
-import { createMongoAccountStore } from './accounts-mongo.ts';
 import { createMemoryAccountAccessStore, type AccountAccessStore } from './account-access.ts';
-import { createMongoAccountAccessStore } from './account-access-mongo.ts';
-import { createMemoryInvitationStore, type InvitationStore } from './invitations.ts';
-import { createMongoInvitationStore } from './invitations-mongo.ts';
-import { createMemoryMembershipStore, type MembershipStore } from './memberships.ts';
-import { createMongoMembershipStore } from './memberships-mongo.ts';
-import { createMemoryOrganizationStore, type OrganizationStore } from './organizations.ts';
-import { createMongoOrganizationStore } from './organizations-mongo.ts';
+import { createMemoryBackend } from './adapters/memory.ts';
 import { createMemoryApiKeyStore, type ApiKeyStore } from './api-keys.ts';
-import { createMongoApiKeyStore } from './api-keys-mongo.ts';
-import { createMemoryBackend, createMongoBackend, createRedisBackend } from './adapters/index.ts';
-import { connectMongo, connectRedis } from './connect.ts';
-import { instrumentBackend, type StoreObserver } from './instrument.ts';
 import { withClientCache } from './client-cache.ts';
-import { createRedisInvalidationBus } from './invalidation-bus.ts';
-import {
-  createMemoryResourceServerStore, createMongoResourceServerStore, type ResourceServerStore,
-} from './resource-servers.ts';
+import { createMemoryClientDirectory, type ClientDirectory } from './client-directory.ts';
+import { instrumentBackend, type StoreObserver } from './instrument.ts';
+import { createMemoryInvitationStore, type InvitationStore } from './invitations.ts';
+import { createMemoryMembershipStore, type MembershipStore } from './memberships.ts';
+import { createMemoryOrganizationStore, type OrganizationStore } from './organizations.ts';
+import { createMemoryResourceServerStore, type ResourceServerStore } from './resource-servers.ts';
 import { createRoutedAdapterFactory } from './routing.ts';
 import { createMemorySigningKeyStore, type SigningKeyStore } from './signing-keys.ts';
-import { createMongoSigningKeyStore } from './signing-keys-mongo.ts';
 import type { AdapterBackend, BackendName } from './types.ts';
 
 /** Everything Gatehouse persists, opened according to DESIGN.md's storage routing. */
@@ -62,44 +47,42 @@ export interface Stores {
 export async function openStores(config: Config, logger: Logger, observe?: StoreObserver): Promise<Stores> {
   const closers: Array<() => Promise<unknown>> = [];
   try {
-    let mongo: MongoClient | undefined;
-    let redis: Redis | undefined;
-    if (config.mongodbUri) {
-      mongo = await connectMongo(config.mongodbUri, config.startupTimeoutMs);
-      closers.push(() => mongo!.close());
-    }
-    if (config.redisUrl) {
-      redis = await connectRedis(config.redisUrl, config.startupTimeoutMs, logger);
-      closers.push(() => redis!.quit());
-    }
+    // Each side's driver is loaded only when it is configured: the embedded default
+    // carries neither (the MongoDB driver alone adds ~30 MB of resident memory).
+    const mongo = config.mongodbUri
+      ? await (await import('./mongo-stores.ts')).openMongo({ ...config, mongodbUri: config.mongodbUri })
+      : undefined;
+    if (mongo) closers.push(mongo.close);
+    const redis = config.redisUrl
+      ? await (await import('./redis-stores.ts')).openRedis(config.redisUrl, config.startupTimeoutMs, logger)
+      : undefined;
+    if (redis) closers.push(redis.close, () => redis.bus.close());
 
-    const db = mongo?.db(config.mongodbDatabase);
     const timed = (backend: AdapterBackend) => (observe ? instrumentBackend(backend, observe) : backend);
-    let durable = timed(db ? createMongoBackend(db) : createMemoryBackend());
-    if (db && redis) {
+    let durable = timed(mongo?.backend ?? createMemoryBackend());
+    if (mongo && redis) {
       // Client metadata from MongoDB is cached per process and invalidated on every node
       // through Redis as soon as it changes (stores/client-cache.ts).
-      const bus = createRedisInvalidationBus(redis);
-      closers.push(() => bus.close());
       const base = durable;
-      durable = { ...base, adapterFor: (model) => (model === 'Client' ? withClientCache(base.adapterFor(model), { bus }) : base.adapterFor(model)) };
+      const cached = (model: string) => withClientCache(base.adapterFor(model), { bus: redis.bus });
+      durable = { ...base, adapterFor: (model) => (model === 'Client' ? cached(model) : base.adapterFor(model)) };
     }
-    const ephemeral = timed(redis ? createRedisBackend(redis) : createMemoryBackend());
+    const ephemeral = timed(redis?.backend ?? createMemoryBackend());
     closers.unshift(() => durable.close(), () => ephemeral.close());
-    const accounts = db ? createMongoAccountStore(db) : createMemoryAccountStore();
-    const signingKeys = db ? createMongoSigningKeyStore(db) : createMemorySigningKeyStore();
-    const resourceServers = db ? createMongoResourceServerStore(db) : createMemoryResourceServerStore();
-    const apiKeys = db ? createMongoApiKeyStore(db) : createMemoryApiKeyStore();
-    const organizations = db ? createMongoOrganizationStore(db) : createMemoryOrganizationStore();
-    const memberships = db ? createMongoMembershipStore(db) : createMemoryMembershipStore();
-    const invitations = db ? createMongoInvitationStore(db) : createMemoryInvitationStore();
-    const accountAccess = db ? createMongoAccountAccessStore(db) : createMemoryAccountAccessStore();
+    const accounts = mongo?.accounts ?? createMemoryAccountStore();
+    const signingKeys = mongo?.signingKeys ?? createMemorySigningKeyStore();
+    const resourceServers = mongo?.resourceServers ?? createMemoryResourceServerStore();
+    const apiKeys = mongo?.apiKeys ?? createMemoryApiKeyStore();
+    const organizations = mongo?.organizations ?? createMemoryOrganizationStore();
+    const memberships = mongo?.memberships ?? createMemoryMembershipStore();
+    const invitations = mongo?.invitations ?? createMemoryInvitationStore();
+    const accountAccess = mongo?.accountAccess ?? createMemoryAccountAccessStore();
 
     const adapter = createRoutedAdapterFactory({ durable, ephemeral });
-    const clients = db ? createMongoClientDirectory(db, adapter('Client')) : createMemoryClientDirectory(adapter('Client'));
+    const clients = mongo ? mongo.clients(adapter('Client')) : createMemoryClientDirectory(adapter('Client'));
 
     const probes: Probe[] = [];
-    if (db) probes.push({ name: 'mongodb', ping: () => durable.ping() });
+    if (mongo) probes.push({ name: 'mongodb', ping: () => durable.ping() });
     if (redis) probes.push({ name: 'redis', ping: () => ephemeral.ping() });
 
     return {

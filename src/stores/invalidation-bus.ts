@@ -15,12 +15,18 @@ export interface InvalidationBus {
  * connection can do nothing else), made from the shared one.
  */
 export function createRedisInvalidationBus(redis: Redis, prefix = 'gh:invalidate:'): InvalidationBus {
-  const subscriber = redis.duplicate();
   const handlers = new Map<string, Array<(id: string) => void>>();
   const subscribing: Array<Promise<unknown>> = [];
-  subscriber.on('message', (channel: string, id: string) => {
-    for (const handler of handlers.get(channel) ?? []) handler(id);
-  });
+  let subscriber: Redis | undefined; // made on the first subscription: publishers need none
+  const subscriberConnection = () => {
+    if (!subscriber) {
+      subscriber = redis.duplicate();
+      subscriber.on('message', (channel: string, id: string) => {
+        for (const handler of handlers.get(channel) ?? []) handler(id);
+      });
+    }
+    return subscriber;
+  };
   return {
     async publish(topic, id) {
       await redis.publish(`${prefix}${topic}`, id);
@@ -31,13 +37,13 @@ export function createRedisInvalidationBus(redis: Redis, prefix = 'gh:invalidate
       handlers.set(channel, [...list, onMessage]);
       // ioredis re-subscribes by itself after a reconnect; a failure here (the process is
       // closing) loses nothing the cache's TTL would not catch.
-      if (list.length === 0) subscribing.push(subscriber.subscribe(channel).catch(() => undefined));
+      if (list.length === 0) subscribing.push(subscriberConnection().subscribe(channel).catch(() => undefined));
     },
     async ready() {
       await Promise.all(subscribing);
     },
     async close() {
-      subscriber.disconnect();
+      subscriber?.disconnect();
     },
   };
 }

@@ -1,17 +1,9 @@
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 
-import { redactUrl } from '../config/env.ts';
 import type { Logger } from '../observability/logger.ts';
-
-/** A configured backend that never answered at start-up: the message names it. */
-export class BackendUnreachableError extends Error {
-  constructor(backend: string, url: string, waitedMs: number, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`${backend} at ${redactUrl(url)} did not answer within ${Math.round(waitedMs / 1000)} s (${reason})`);
-    this.name = 'BackendUnreachableError';
-  }
-}
+import { createRedisBackend } from './adapters/redis.ts';
+import { BackendUnreachableError } from './backend-error.ts';
+import { createRedisInvalidationBus } from './invalidation-bus.ts';
 
 /**
  * Connects to Redis, retrying until `timeoutMs` has passed: a Redis that starts a few
@@ -44,15 +36,12 @@ export async function connectRedis(url: string, timeoutMs: number, logger: Logge
   throw new BackendUnreachableError('Redis', url, timeoutMs, lastError);
 }
 
-/** Connects to MongoDB; the driver's server selection waits up to `timeoutMs`. */
-export async function connectMongo(uri: string, timeoutMs: number): Promise<MongoClient> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, appName: 'gatehouse' });
-  try {
-    await client.connect();
-    await client.db('admin').command({ ping: 1 });
-    return client;
-  } catch (err) {
-    await client.close().catch(() => undefined);
-    throw new BackendUnreachableError('MongoDB', uri, timeoutMs, err);
-  }
+/** The Redis side: the ephemeral backend and the invalidation bus, on one connection. */
+export async function openRedis(url: string, timeoutMs: number, logger: Logger) {
+  const redis = await connectRedis(url, timeoutMs, logger);
+  return {
+    backend: createRedisBackend(redis),
+    bus: createRedisInvalidationBus(redis),
+    close: () => redis.quit(),
+  };
 }
