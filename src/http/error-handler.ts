@@ -17,7 +17,9 @@ export function errorHandler(options: { render: Render; logger: Logger }) {
       await next();
     } catch (err) {
       const { status, code, description, details } = classify(err);
-      if (status >= 500) options.logger.error({ err, path: ctx.path }, 'request failed');
+      // The route pattern, not the path: paths can carry secrets (an invitation token).
+      const route = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
+      if (status >= 500) options.logger.error({ err, req_id: ctx.state.requestId, route }, 'request failed');
       ctx.status = status;
       if (ctx.accepts('json', 'html') === 'html') {
         await options.render(ctx, 'error', { error: code, description });
