@@ -97,26 +97,6 @@ describe('the gatehouse CLI against a running server', () => {
     expect(unreachable.stderr).toMatch(/^gatehouse: cannot reach http:\/\/127\.0\.0\.1:9/);
   });
 
-  test('bootstrap refuses to write to memory storage', async () => {
-    const result = await gatehouse(['bootstrap', '--email', 'admin@example.com']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('bootstrap writes to MongoDB: set MONGODB_URI');
-  });
-});
-
-describe('the gatehouse CLI over the rest of the admin API', () => {
-  let server: TestServer;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    const { key } = await server.apiKeys.issue(
-      { name: 'cli', scopes: [...ADMIN_SCOPES] }, { owner: { type: 'account', id: 'operator' }, allowedScopes: ADMIN_SCOPES },
-    );
-    env = { GATEHOUSE_URL: server.issuer, GATEHOUSE_API_KEY: key };
-  });
-  afterAll(() => server.close());
-
   test('orgs, accounts, service accounts with a secret rotation, and grants', async () => {
     const org = JSON.parse((await gatehouse(['orgs', 'create', '--json', '--body', JSON.stringify({
       name: 'Acme', slug: 'acme', admin: { email: 'boss@acme.example', name: 'Boss' },
@@ -136,5 +116,11 @@ describe('the gatehouse CLI over the rest of the admin API', () => {
     expect(grants).toMatchObject({ code: 1, stderr: expect.stringMatching(/^gatehouse: not_found: /) });
     const bad = await gatehouse(['clients', 'create', '--body', '{'], env);
     expect(bad).toMatchObject({ code: 2, stderr: 'gatehouse: --body is not valid JSON\n' });
+  });
+
+  test('bootstrap refuses to write to memory storage', async () => {
+    const result = await gatehouse(['bootstrap', '--email', 'admin@example.com']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('bootstrap writes to MongoDB: set MONGODB_URI');
   });
 });
