@@ -62,7 +62,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       onError: (err, where) => logger.warn({ err, ...where }, 'api key bookkeeping failed'),
     });
     const tenancy = {
-      accounts: stores.accounts, organizations: stores.organizations, memberships: stores.memberships, roles: createRoles(),
+      accounts: stores.accounts, organizations: stores.organizations, memberships: stores.memberships, roles: createRoles(config.roles),
       invitations: createInvitationService({
         store: stores.invitations, accounts: stores.accounts, memberships: stores.memberships, passwords, pepper: config.secretPepper, issuer: config.issuer,
       }),

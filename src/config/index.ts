@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import { createRoles } from '../security/roles.ts';
 import {
   ConfigError, readEnum, readInt, readList, readString, readUrl, redactUrl, type Env,
 } from './env.ts';
@@ -43,6 +44,8 @@ export interface Config {
   /** node:cluster workers; 1 = no cluster. */
   readonly workers: number;
   readonly apiKeys: Readonly<{ env: string; defaultExpiresInDays: number; maxExpiresInDays: number }>;
+  /** Custom organization roles: name → admin API scopes (besides admin, member, readonly). */
+  readonly roles: Readonly<Record<string, readonly string[]>>;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -111,6 +114,27 @@ function readApiKeys(env: Env, production: boolean) {
   return { env: tag, defaultExpiresInDays, maxExpiresInDays };
 }
 
+/** `GATEHOUSE_ROLES={"auditor":["admin:accounts:read","admin:grants:read"]}` */
+function readRoles(env: Env): Record<string, string[]> {
+  const value = readString(env, 'GATEHOUSE_ROLES');
+  if (value === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('GATEHOUSE_ROLES must be a JSON object of role name to an array of scopes');
+  }
+  const valid = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    && Object.values(parsed).every((scopes) => Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'));
+  if (!valid) throw new ConfigError('GATEHOUSE_ROLES must be a JSON object of role name to an array of scopes');
+  try {
+    createRoles(parsed as Record<string, string[]>); // names and scopes are checked once, here
+  } catch (err) {
+    throw new ConfigError(`GATEHOUSE_ROLES: ${(err as Error).message}`);
+  }
+  return parsed as Record<string, string[]>;
+}
+
 function readScopes(env: Env): string[] {
   const scopes = readList(env, 'API_SCOPES') ?? ['api:read', 'api:write'];
   const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
@@ -175,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: readMetrics(env),
     workers: readWorkers(env, { redisUrl, mongodbUri }),
     apiKeys: readApiKeys(env, production),
+    roles: readRoles(env),
     startupTimeoutMs: readInt(env, 'STARTUP_TIMEOUT_SECONDS', 30, { unit: 'seconds' }) * 1000,
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, { unit: 'seconds' }) * 1000,
   };

@@ -13,6 +13,11 @@ describe('configuration from the environment', () => {
     expect(Object.isFrozen(config.ttl)).toBe(true);
   });
 
+  test('GATEHOUSE_ROLES adds custom organization roles', () => {
+    expect(loadConfig({ GATEHOUSE_ROLES: '{"auditor":["admin:accounts:read","admin:grants:read"]}' }).roles)
+      .toEqual({ auditor: ['admin:accounts:read', 'admin:grants:read'] });
+  });
+
   test('PORT and ISSUER move it', () => {
     expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
     expect(loadConfig({ ISSUER: 'https://id.example.com/' }).issuer).toBe('https://id.example.com');
@@ -30,6 +35,9 @@ describe('configuration from the environment', () => {
     [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS must be a comma-separated list of keys of at least 32 characters each'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ API_SCOPES: 'api:read bad"scope' }, 'API_SCOPES contains an invalid scope value "bad"scope" (RFC 6749 §3.3)'],
+    [{ GATEHOUSE_ROLES: '["auditor"]' }, 'GATEHOUSE_ROLES must be a JSON object of role name to an array of scopes'],
+    [{ GATEHOUSE_ROLES: '{"admin":[]}' }, 'GATEHOUSE_ROLES: role "admin" is built in and cannot be redefined'],
+    [{ GATEHOUSE_ROLES: '{"auditor":["admin:keys:read"]}' }, 'GATEHOUSE_ROLES: role "auditor": "admin:keys:read" is not an admin scope an organization role may have'],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
