@@ -1,6 +1,6 @@
 import { verifyCredentials } from '../../../src/security/credentials.ts';
 import { createPasswordHasher, type PasswordHasher } from '../../../src/security/passwords.ts';
-import { createMemoryAccountStore } from '../../../src/stores/accounts.ts';
+import { createMemoryAccountStore, NO_PASSWORD } from '../../../src/stores/accounts.ts';
 
 /** Wraps a real hasher and counts which argon2 path each login took. */
 function countingHasher(inner: PasswordHasher) {
@@ -43,5 +43,29 @@ describe('verifyCredentials', () => {
     const { accounts, hasher, calls } = await setup();
     await expect(verifyCredentials(accounts, hasher, 'nobody@example.com', 'correct horse battery')).resolves.toBeUndefined();
     expect(calls).toEqual({ verify: 0, dummyVerify: 1 });
+  });
+
+  describe('disabled and invited accounts', () => {
+    test('a disabled account fails like a wrong password, after a real verification, and records no login', async () => {
+      const accounts = createMemoryAccountStore();
+      const ada = await accounts.create({ email: 'ada@example.com', name: 'Ada', passwordHash: await base.hash('correct horse battery') });
+      await accounts.setDisabled(ada.id, new Date());
+      const { hasher, calls } = countingHasher(base);
+      await expect(verifyCredentials(accounts, hasher, 'ada@example.com', 'correct horse battery')).resolves.toBeUndefined();
+      expect(calls).toEqual({ verify: 1, dummyVerify: 0 });
+      expect((await accounts.findById(ada.id))?.lastLoginAt).toBeUndefined();
+
+      await accounts.setDisabled(ada.id, undefined);
+      await expect(verifyCredentials(accounts, hasher, 'ada@example.com', 'correct horse battery')).resolves.toMatchObject({ id: ada.id });
+    });
+
+    test('an account without a password yet answers like an unknown email, whatever is typed', async () => {
+      const accounts = createMemoryAccountStore();
+      await accounts.create({ email: 'new@example.com', name: 'New', passwordHash: NO_PASSWORD });
+      const { hasher, calls } = countingHasher(base);
+      await expect(verifyCredentials(accounts, hasher, 'new@example.com', '')).resolves.toBeUndefined();
+      await expect(verifyCredentials(accounts, hasher, 'new@example.com', 'anything at all')).resolves.toBeUndefined();
+      expect(calls).toEqual({ verify: 0, dummyVerify: 2 });
+    });
   });
 });
