@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import * as oidc from 'openid-client';
@@ -6,6 +5,9 @@ import * as oidc from 'openid-client';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startGatehouse, type Running } from '../../src/server.ts';
+import { freePort } from '../../scripts/throwaway-redis.ts';
+
+export { freePort };
 
 export const SEED_PATH = fileURLToPath(new URL('../fixtures/seed.json', import.meta.url));
 
@@ -23,17 +25,6 @@ export const ADA = { email: 'ada@example.com', password: 'correct horse battery'
 
 export interface TestServer extends Running {
   issuer: string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a real Gatehouse on a free loopback port with the test seed. */
