@@ -29,6 +29,7 @@ import { createAdminApi, type AdminDeps } from './admin/index.ts';
 import type { TenancyDeps } from './admin/routes/tenancy.ts';
 import { invitationRouter } from './interactions/invitation.ts';
 import type { ApiKeyStore } from './stores/api-keys.ts';
+import type { AuditSink } from './audit/events.ts';
 import { knownScopes } from './oidc/provider.ts';
 import { apiKeys, extendIntrospection, jwtAccessTokens } from './oidc/introspection-extensions.ts';
 import { toPublicJwk } from './stores/signing-keys.ts';
@@ -50,6 +51,8 @@ export interface AppDeps {
   tenancy: TenancyDeps;
   grants: AdminDeps['grants'];
   signingKeyStore: AdminDeps['signingKeys'];
+  /** Where audit events go (store, log, webhooks); never blocks a request. */
+  audit: AuditSink;
 }
 
 export interface App {

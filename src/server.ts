@@ -20,6 +20,7 @@ import { createAccountAccessEnder, revokeGrant, trackAccountAccess } from './oid
 import { importSeed, parseSeed, type SeedSummary } from './seed/index.ts';
 import { openStores, type Stores } from './stores/index.ts';
 import { ensureSigningKeys } from './stores/signing-keys.ts';
+import { discardAudit } from './audit/events.ts';
 
 export interface Running {
   readonly url: string;
@@ -74,6 +75,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clients: stores.clients,
       grants: { access: stores.accountAccess, revokeGrant: (id) => revokeGrant(stores.adapter, id) },
       signingKeyStore: stores.signingKeys,
+      audit: discardAudit,
     });
     trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 
