@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
-import type { JWK } from 'oidc-provider';
 
 import type { Config } from './config/index.ts';
 import { demoRouter } from './demo/router.ts';
+import { bodyLimit } from './http/body-limit.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createProviderPages } from './interactions/pages.ts';
@@ -32,8 +32,20 @@ import type { ApiKeyStore } from './stores/api-keys.ts';
 import type { AuditSink } from './audit/events.ts';
 import { knownScopes } from './oidc/provider.ts';
 import { apiKeys, extendIntrospection, jwtAccessTokens } from './oidc/introspection-extensions.ts';
-import { toPublicJwk } from './stores/signing-keys.ts';
+import { enforceClientIpAllowLists } from './oidc/client-auth-ip.ts';
+import { revokeJwtAccessTokens } from './oidc/revocation-extensions.ts';
+import type { Revocation } from './security/revocation.ts';
+import type { KeyRing } from './oidc/key-ring.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createTenancyResolver } from './security/tenancy.ts';
+import { requestLimits, type RateLimiting } from './security/rate-limit/index.ts';
+import { deviceFlowPages } from './interactions/device-pages.ts';
+import { limitUserCodeEntry, USER_CODE_TIER } from './interactions/device-limits.ts';
+import { devicePolling } from './oidc/device-polling.ts';
+import { accountPages } from './account/index.ts';
+import { assetsRouter } from './interactions/assets.ts';
+import { createTheme } from './interactions/theme.ts';
+import type { PasswordHasher } from './security/passwords.ts';
 
 export interface AppDeps {
   config: Config;
@@ -43,16 +55,24 @@ export interface AppDeps {
   secrets: SecretHasher;
   clients: ClientDirectory;
   resourceServers: ResourceServerStore;
-  signingKeys: JWK[];
+  /** The signing keys, rotated in stages and reloaded live (oidc/key-ring.ts). */
+  keyRing: KeyRing;
   probes: readonly Probe[];
   metrics: Metrics;
   apiKeys: ApiKeyService;
   apiKeyStore: ApiKeyStore;
   tenancy: TenancyDeps;
   grants: AdminDeps['grants'];
-  signingKeyStore: AdminDeps['signingKeys'];
   /** Where audit events go (store, log, webhooks); never blocks a request. */
   audit: AuditSink;
+  /** Revocation every node honours: introspection and the admin API consult it (security/revocation.ts). */
+  revocation: Revocation;
+  /** The audit log and webhooks as the admin API serves them (audit/index.ts). */
+  auditAdmin: Pick<AdminDeps, 'auditEvents' | 'webhooks'>;
+  /** Request rate limits and failed-login counters (security/rate-limit/). */
+  rateLimiting: RateLimiting;
+  /** Hashes the new password set on the account pages (security/passwords.ts). */
+  passwords: Pick<PasswordHasher, 'hash'>;
 }
 
 export interface App {
@@ -69,17 +89,23 @@ const CSS = readFileSync(fileURLToPath(new URL('../views/assets/gatehouse.css', 
  */
 export function createApp(deps: AppDeps): App {
   const { config, logger } = deps;
-  const render = createRenderer({ cache: config.production });
+  const theme = createTheme(config.theme);
+  const render = createRenderer({ cache: config.production, theme });
+  const tenancy = createTenancyResolver(deps.tenancy);
   const provider = createProvider({
+    tenancy,
     config, adapter: deps.adapter, accounts: deps.accounts, secrets: deps.secrets, resourceServers: deps.resourceServers,
-    signingKeys: deps.signingKeys, pages: createProviderPages(render),
+    signingKeys: deps.keyRing.providerKeys(), pages: createProviderPages(render), devicePages: deviceFlowPages(render),
   });
+  deps.keyRing.attach(provider);
 
-  observeProviderEvents(provider, { logger, metrics: deps.metrics });
+  // Client IP allow-lists wherever a client authenticates (token, introspection, revocation).
+  enforceClientIpAllowLists(provider, { audit: deps.audit });
+  observeProviderEvents(provider, { logger, metrics: deps.metrics, audit: deps.audit });
 
   const site = new Router();
   site.get('/', async function landingPage(ctx) {
-    await render(ctx, 'index', { issuer: config.issuer });
+    await render(ctx, 'index', { issuer: config.issuer, demo: !config.production });
   });
   site.get('/assets/gatehouse.css', function stylesheet(ctx) {
     ctx.type = 'text/css';
@@ -88,18 +114,47 @@ export function createApp(deps: AppDeps): App {
   });
 
   const interactions = interactionRouter({
-    provider, render, accounts: deps.accounts, csrfKey: config.cookieKeys[0]!, issuer: config.issuer,
-    onLoginFailed: () => deps.metrics.authenticationFailures.inc({ reason: 'invalid_credentials' }),
+    provider, render, accounts: deps.accounts, tenancy, csrfKey: config.cookieKeys[0]!, issuer: config.issuer, audit: deps.audit,
+    onLoginFailed: (reason) => deps.metrics.authenticationFailures.inc({ reason }),
+    throttle: deps.rateLimiting.logins, onThrottleError: (err) => deps.rateLimiting.reportFailure('logins', err),
   });
 
   // Order: request id, log and metrics around everything; headers on everything; then
   // Gatehouse's own routes; then the provider's.
   provider.use(requestObserver({ logger, metrics: deps.metrics }));
-  provider.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
+  provider.use(securityHeaders({ https: config.issuer.startsWith('https:'), imageSources: theme.imageOrigin ? [theme.imageOrigin] : [] }));
+  // Oversized bodies are refused before anything reads them (src/http/body-limit.ts).
+  provider.use(bodyLimit({ maxBytes: config.maxBodyBytes, render }));
+  // Rate limits come before anything that works on the request (security/rate-limit/).
+  if (deps.rateLimiting.requests) {
+    provider.use(requestLimits({
+      limiter: deps.rateLimiting.requests, tiers: config.rateLimits.tiers, clients: provider.Client, apiKeys: deps.apiKeyStore,
+      audit: deps.audit, render, onRefused: (endpoint) => deps.metrics.rateLimitRefusals.inc({ endpoint }),
+      reportFailure: deps.rateLimiting.reportFailure,
+    }));
+  }
+  // Device authorization grant (RFC 8628): user-code entry is rate limited per address
+  // (§5.1), devices are told their polling interval and slowed down past it (§3.5).
+  if (deps.rateLimiting.requests) {
+    provider.use(limitUserCodeEntry({
+      limiter: deps.rateLimiting.requests, tier: config.rateLimits.tiers['user_code'] ?? USER_CODE_TIER, render, audit: deps.audit,
+      onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
+    }));
+  }
+  provider.use(devicePolling({
+    provider, intervalSeconds: config.devicePollInterval, limiter: deps.rateLimiting.requests,
+    onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
+  }));
+  const jwks = () => deps.keyRing.publicJwks() as never;
   provider.use(extendIntrospection([
-    jwtAccessTokens({ issuer: config.issuer, jwks: { keys: deps.signingKeys.map(toPublicJwk) as never } }),
+    jwtAccessTokens({
+      issuer: config.issuer, jwks, revocation: deps.revocation, clientExists: async (id) => Boolean(await provider.Client.find(id)),
+    }),
     apiKeys(deps.apiKeys),
-  ]));
+  ], { revocation: deps.revocation }));
+  provider.use(revokeJwtAccessTokens({
+    issuer: config.issuer, jwks, revocation: deps.revocation, onError: (err) => logger.error({ err }, 'revoking a JWT access token failed'),
+  }));
   provider.use(healthRouter(deps.probes).routes());
   if (config.metrics.token) {
     const { registry } = deps.metrics;
@@ -109,11 +164,15 @@ export function createApp(deps: AppDeps): App {
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
     apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers, tenancy: deps.tenancy,
-    clients: deps.clients, secrets: deps.secrets, grants: deps.grants, signingKeys: deps.signingKeyStore,
+    clients: deps.clients, secrets: deps.secrets, grants: deps.grants, signingKeys: deps.keyRing, tenancyResolver: tenancy, audit: deps.audit,
+    revocation: deps.revocation,
+    ...deps.auditAdmin,
   });
   provider.use(admin.routes());
   provider.use(admin.allowedMethods());
   provider.use(site.routes());
+  provider.use(assetsRouter({ theme }).routes());
+  provider.use(accountPages(deps, { provider, render, tenancy }).routes());
   provider.use(invitationRouter({ invitations: deps.tenancy.invitations, render, csrfKey: config.cookieKeys[0]!, issuer: config.issuer }).routes());
   if (!config.production) provider.use(demoRouter({ render, issuer: config.issuer }).routes());
   provider.use(interactions.routes());

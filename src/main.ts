@@ -81,6 +81,9 @@ function printBanner(config: Config, running: Running, logger: Logger): void {
     lines.push('  WARNING: without MONGODB_URI every worker keeps its own clients, grants, refresh tokens,',
       '  accounts and signing keys: sign-in, refresh and JWTs do not work across workers.');
   }
+  if (config.mongodbUri && config.keys.encryptionKeys.length === 0) {
+    lines.push('  WARNING: KEY_ENCRYPTION_KEYS is not set: signing keys are stored in MongoDB unencrypted.');
+  }
   if (config.ephemeralSecrets) {
     lines.push('  WARNING: COOKIE_KEYS / SECRET_PEPPER are not set: random ones were made for this process.');
   }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 
 import { adminResourceServer } from './admin/index.ts';
+import { accountClient } from './account/index.ts';
 import { createApp } from './app.ts';
 import { knownScopes } from './oidc/provider.ts';
 import type { Config } from './config/index.ts';
@@ -12,15 +13,19 @@ import { listenForMetrics } from './observability/metrics-endpoint.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createApiKeyService, type ApiKeyService } from './security/api-keys.ts';
 import { createSecretHasher } from './security/client-secrets.ts';
-import { verifyCredentials } from './security/credentials.ts';
+import { checkCredentials } from './security/credentials.ts';
+import { openRateLimiting } from './security/rate-limit/index.ts';
 import { createPasswordHasher } from './security/passwords.ts';
 import { createInvitationService } from './security/invitations.ts';
 import { createRoles } from './security/roles.ts';
-import { createAccountAccessEnder, revokeGrant, trackAccountAccess } from './oidc/revoke-grants.ts';
+import { createAccountAccessEnder, revokeGrant, trackAccountAccess, withGrantRevocation } from './oidc/revoke-grants.ts';
+import { createRevocation, longestAccessTokenTtl, revokeTokensOnRemove } from './security/revocation.ts';
 import { importSeed, parseSeed, type SeedSummary } from './seed/index.ts';
+import { seedDepsFromStores } from './seed/store-deps.ts';
 import { openStores, type Stores } from './stores/index.ts';
-import { ensureSigningKeys } from './stores/signing-keys.ts';
-import { discardAudit } from './audit/events.ts';
+import { createKeyRing } from './oidc/key-ring.ts';
+import type { SigningKeyStore } from './stores/signing-keys.ts';
+import { createAuditLog } from './audit/index.ts';
 
 export interface Running {
   readonly url: string;
@@ -39,6 +44,11 @@ export interface Running {
 export interface StartOptions {
   /** Serve METRICS_PORT from this process (false in cluster workers: the primary aggregates). */
   metricsListener?: boolean;
+  /**
+   * Signing keys from elsewhere than the configured store: lets several processes without
+   * MongoDB sign alike (the multi-node tests). Production shares them through MongoDB.
+   */
+  signingKeyStore?: SigningKeyStore;
 }
 
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<Running> {
@@ -46,53 +56,69 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   const stores = await openStores(config, logger, (backend, operation, seconds) => {
     metrics.storeDuration.observe({ backend, operation }, seconds);
   });
+  const rateLimiting = await openRateLimiting(config, logger, { onFailure: (limiter) => metrics.rateLimitFailures.inc({ limiter }) });
   try {
     await stores.prepare();
-    const { keys, generated } = await ensureSigningKeys(stores.signingKeys);
+    // First, so everything built after it can record audit events.
+    const auditLog = createAuditLog({ config, logger, metrics, stores });
+    const keyRing = await createKeyRing({
+      store: options.signingKeyStore ?? stores.signingKeys, rotateAfterDays: config.keys.rotateAfterDays, retainRetiredSeconds: config.keys.retainRetiredSeconds,
+      onRotated: (event) => logger.info({ keys: event }, 'signing keys rotated'),
+    });
     await stores.resourceServers.upsert(adminResourceServer(config.issuer));
+    // The account pages' own sign-in client, in every deployment (account/client.ts).
+    await stores.clients.save(accountClient(config.issuer, config.theme.name));
     const passwords = createPasswordHasher(config.argon2);
     const secrets = createSecretHasher(config.secretPepper);
     const accounts = {
       // A disabled account is unknown to the provider: its sessions and refresh tokens stop working.
       findById: async (id: string) => { const a = await stores.accounts.findById(id); return a?.disabledAt ? undefined : a; },
-      authenticate: (email: string, password: string) => verifyCredentials(stores.accounts, passwords, email, password),
+      authenticate: (email: string, password: string) => checkCredentials(stores.accounts, passwords, email, password),
     };
     const apiKeys = createApiKeyService({
       store: stores.apiKeys, pepper: config.secretPepper, env: config.apiKeys.env,
       defaultExpiresInDays: config.apiKeys.defaultExpiresInDays, maxExpiresInDays: config.apiKeys.maxExpiresInDays,
       onError: (err, where) => logger.warn({ err, ...where }, 'api key bookkeeping failed'),
+      rateLimitTiers: Object.keys(config.rateLimits.tiers),
     });
+    // Revoking a grant, client or account reaches its JWTs too, on every node (security/revocation.ts).
+    const revocation = createRevocation({
+      list: stores.revocations, maxTokenTtlSeconds: longestAccessTokenTtl(config), metrics, audit: auditLog.sink,
+    });
+    const adapter = withGrantRevocation(stores.adapter, revocation);
     const tenancy = {
       accounts: stores.accounts, organizations: stores.organizations, memberships: stores.memberships, roles: createRoles(config.roles),
       invitations: createInvitationService({
         store: stores.invitations, accounts: stores.accounts, memberships: stores.memberships, passwords, pepper: config.secretPepper, issuer: config.issuer,
       }),
-      endAccess: createAccountAccessEnder({ adapter: stores.adapter, store: stores.accountAccess }),
+      endAccess: createAccountAccessEnder({ adapter, store: stores.accountAccess, revocation }),
     };
     const { koa, provider } = createApp({
-      config, logger, adapter: stores.adapter, accounts, secrets, signingKeys: keys, probes: stores.probes,
+      config, logger, adapter, accounts, secrets, keyRing, probes: stores.probes,
       resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys, tenancy,
-      clients: stores.clients,
-      grants: { access: stores.accountAccess, revokeGrant: (id) => revokeGrant(stores.adapter, id) },
-      signingKeyStore: stores.signingKeys,
-      audit: discardAudit,
+      clients: revokeTokensOnRemove(stores.clients, revocation), revocation,
+      grants: { access: stores.accountAccess, revokeGrant: (id) => revokeGrant(adapter, id) },
+      audit: auditLog.sink,
+      auditAdmin: auditLog.admin,
+      rateLimiting,
+      passwords,
     });
     trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 
     let seeded: SeedSummary | undefined;
     if (config.seedPath) {
       const seed = await parseSeed(config.seedPath, { vars: config.seedVars });
-      seeded = await importSeed(seed, {
-        accounts: stores.accounts,
-        passwords,
-        secrets,
+      seeded = await importSeed(seed, seedDepsFromStores(stores, {
+        passwords, secrets, apiKeys, roles: tenancy.roles, knownScopes: new Set(knownScopes(config)),
         validateClient: async (metadata) => { await provider.Client.validate(metadata); },
-        upsertResourceServer: (server) => stores.resourceServers.upsert(server),
-        knownScopes: new Set(knownScopes(config)),
-        // Through the directory, so the admin API lists seeded clients too.
-        upsertClient: (metadata) => stores.clients.save(metadata),
-      });
+      }));
     }
+
+    // Picks up rotations made on other nodes, drops expired retired keys, rotates when due.
+    const keyTimer = setInterval(() => {
+      keyRing.refresh().catch((err: unknown) => logger.warn({ err }, 'refreshing signing keys failed'));
+    }, config.keys.refreshSeconds * 1000);
+    keyTimer.unref();
 
     const server = createServer(koa.callback());
     await new Promise<void>((resolve, reject) => {
@@ -112,16 +138,21 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       provider,
       stores,
       seeded,
-      generatedKeys: generated,
+      generatedKeys: keyRing.generated,
       metrics,
       apiKeys,
       async close() {
+        clearInterval(keyTimer);
         metricsServer?.close();
         await stopServer(server, config.shutdownTimeoutMs);
+        // The requests are done: write the audit events they queued before the stores go.
+        await auditLog.close();
+        await rateLimiting.close();
         await stores.close();
       },
     };
   } catch (err) {
+    await rateLimiting.close();
     await stores.close();
     throw err;
   }

@@ -13,7 +13,14 @@ export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtu
  * comparison. MONGODB_URI is deliberately passed through: when it is set, Gatehouse is
  * measured with its production storage.
  */
-const CONTROLLED = /^(PORT|HOST|ISSUER|NODE_ENV|REDIS_URL|GATEHOUSE_\w+|LOG_LEVEL|TRUST_PROXY|API_SCOPES|\w+_TTL|ARGON2_\w+|COOKIE_KEYS|SECRET_PEPPER)$/;
+const CONTROLLED = /^(PORT|HOST|ISSUER|NODE_ENV|REDIS_URL|GATEHOUSE_\w+|LOG_LEVEL|TRUST_PROXY|API_SCOPES|\w+_TTL|ARGON2_\w+|COOKIE_KEYS|SECRET_PEPPER|RATE_LIMIT\w*|LOGIN_\w+)$/;
+
+/**
+ * Every load comes from one address with a handful of clients, which the default tiers
+ * would throttle within seconds. The limiter stays on (its Redis round trip is part of
+ * what is measured) with tiers no scenario can reach.
+ */
+const UNREACHABLE_TIERS = ['default', 'authenticated', 'premium'].map((t) => `${t}:1000000/s:1000000`).join(',');
 
 // Fixed, bench-only secrets: Gatehouse would otherwise make random ones and say so.
 const COOKIE_KEY = 'bench-cookie-key-not-a-secret-0123456789abcdef';
@@ -35,7 +42,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Target>
   for (const [k, v] of Object.entries(process.env)) if (!CONTROLLED.test(k)) env[k] = v;
   Object.assign(env, {
     PORT: String(port), HOST: '127.0.0.1', ISSUER: url, REDIS_URL: options.redisUrl,
-    GATEHOUSE_SEED: options.seed, LOG_LEVEL: 'warn', COOKIE_KEYS: COOKIE_KEY, SECRET_PEPPER: PEPPER,
+    GATEHOUSE_SEED: options.seed, LOG_LEVEL: 'warn', COOKIE_KEYS: COOKIE_KEY, SECRET_PEPPER: PEPPER, RATE_LIMIT_TIERS: UNREACHABLE_TIERS,
     ...(process.env.MONGODB_URI && !process.env.MONGODB_DATABASE ? { MONGODB_DATABASE: 'gatehouse_bench' } : {}),
     ...options.env,
   });

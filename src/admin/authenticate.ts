@@ -2,9 +2,14 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 
 import { GatehouseError } from '../errors.ts';
-import { API_KEY_PATTERN } from '../security/api-key-format.ts';
+import type { AuditSink } from '../audit/events.ts';
+import { API_KEY_PATTERN, checkApiKey } from '../security/api-key-format.ts';
 import type { ApiKeyService } from '../security/api-keys.ts';
+import { createAllowListCache } from '../security/ip-allow-list.ts';
+import type { Revocation } from '../security/revocation.ts';
+import { RevocationListUnavailableError, type TokenFacts } from '../stores/revocation-list.ts';
 import type { Principal } from './principal.ts';
+import type { TenancyResolver } from '../security/tenancy.ts';
 
 const REALM = 'gatehouse-admin';
 
@@ -31,19 +36,41 @@ function credentialOf(ctx: Context): string | undefined {
 }
 
 /**
- * Who is calling: an API key, or a Gatehouse access token issued by client credentials
- * for the admin API resource (RFC 8707 audience). Access tokens from a person's sign-in
- * are not accepted yet: nothing limits what an account may consent to until roles
- * decide it, so accepting them would let any account that can use such a client act as
- * an admin.
+ * Who is calling: an API key, or a Gatehouse access token for the admin API resource
+ * (RFC 8707 audience) — from client credentials (a service account) or from a person's
+ * sign-in. A person's token holds only the admin scopes their role allowed at consent
+ * (src/interactions/grant-consent.ts), and is narrowed again here to what the role allows
+ * now, so demoting or removing a member takes effect on tokens already issued.
  */
-export function authenticate(options: { apiKeys: Pick<ApiKeyService, 'verify'>; provider: Provider; adminResource: string }) {
+export function authenticate(options: {
+  apiKeys: Pick<ApiKeyService, 'verify'>; provider: Provider; adminResource: string; tenancy?: TenancyResolver;
+  /** Where `ip.refused` events go. */
+  audit?: AuditSink;
+  /** Tokens revoked with their client, account or grant (security/revocation.ts). */
+  revocation?: Pick<Revocation, 'isRevoked'>;
+}) {
+  const invalidToken = (ctx: Context) => unauthorized(ctx, 'the access token is not valid for this API', true);
+  const allowList = createAllowListCache();
+  /** 403 for a valid credential used from an address its allow-list does not hold. */
+  const refuseAddress = (ctx: Context, what: 'API key' | 'client', event: { actor: string; clientId?: string | undefined; orgId?: string | undefined }) => {
+    options.audit?.record({
+      type: 'ip.refused', ...event, ip: ctx.ip, reason: 'ip_not_allowed', target: event.actor, details: { endpoint: 'admin_api' },
+    });
+    return new GatehouseError(403, 'access_denied', `requests from this address are not allowed for this ${what}`);
+  };
+
   return async function authenticateCaller(ctx: Context, next: Next) {
     const credential = credentialOf(ctx);
     if (!credential) throw unauthorized(ctx, 'an API key or access token is required', false);
 
     if (API_KEY_PATTERN.test(credential)) {
       const result = await options.apiKeys.verify(credential, { ip: ctx.ip });
+      // ip_not_allowed comes only after the secret matched (security/api-keys.ts): the
+      // caller holds the key, and is told plainly that the address is what is wrong.
+      if (!result.ok && result.reason === 'ip_not_allowed') {
+        const parsed = checkApiKey(credential);
+        throw refuseAddress(ctx, 'API key', { actor: parsed.ok ? `api_key:${parsed.parts.id}` : 'api_key' });
+      }
       if (!result.ok) throw unauthorized(ctx, 'the API key is not valid', true);
       const { record } = result;
       ctx.state.principal = {
@@ -53,18 +80,54 @@ export function authenticate(options: { apiKeys: Pick<ApiKeyService, 'verify'>; 
       return next();
     }
 
-    const token = await options.provider.ClientCredentials.find(credential);
-    // A deleted service account's tokens die with it.
+    const token = await options.provider.ClientCredentials.find(credential)
+      ?? await options.provider.AccessToken.find(credential);
+    // A deleted client's tokens die with it.
     const client = token?.isValid ? await options.provider.Client.find(token.clientId!) : undefined;
-    if (!token?.isValid || !client || ![token.aud].flat().includes(options.adminResource)) {
-      throw unauthorized(ctx, 'the access token is not valid for this API', true);
+    if (!token?.isValid || !client || ![token.aud].flat().includes(options.adminResource)) throw invalidToken(ctx);
+    const expiresAt = token.exp ? new Date(token.exp * 1000) : undefined;
+
+    const accountId = 'accountId' in token ? token.accountId : undefined;
+    const orgOfClient = typeof client['org_id'] === 'string' ? client['org_id'] : undefined;
+    if (await isRevoked(options.revocation, { clientId: token.clientId, sub: accountId, iat: token.iat })) throw invalidToken(ctx);
+    if (typeof accountId !== 'string') {
+      // A service account's token is its own credential: it is used from where the
+      // service account may authenticate, as at the token endpoint (oidc/client-auth-ip.ts).
+      const list = client['ip_allow_list'];
+      if (Array.isArray(list) && list.length > 0 && !allowList(list as string[]).allows(ctx.ip)) {
+        throw refuseAddress(ctx, 'client', { actor: `client:${client.clientId}`, clientId: client.clientId, orgId: orgOfClient });
+      }
+      // A service account of an organization acts within it, whatever its scopes say.
+      ctx.state.principal = {
+        subject: { type: 'service_account', id: token.clientId! }, orgId: orgOfClient, scopes: token.scopes,
+        expiresAt, via: 'access_token', keyId: undefined,
+      };
+      return next();
+    }
+
+    if (!options.tenancy) throw invalidToken(ctx);
+    const tenant = await options.tenancy.resolve(accountId, orgOfClient);
+    // Outside every organization and not a platform admin: nothing here is this account's to manage.
+    if (tenant.orgId === undefined && !tenant.platformAdmin) {
+      throw new GatehouseError(403, 'forbidden', 'this account administers no organization');
     }
     ctx.state.principal = {
-      subject: { type: 'service_account', id: token.clientId! }, orgId: undefined, scopes: token.scopes,
-      expiresAt: token.exp ? new Date(token.exp * 1000) : undefined, via: 'access_token', keyId: undefined,
+      subject: { type: 'account', id: accountId }, orgId: tenant.orgId,
+      scopes: new Set([...token.scopes].filter((s) => tenant.adminScopes.has(s))),
+      expiresAt, via: 'access_token', keyId: undefined,
     };
     return next();
   };
+}
+
+/** Fail closed: when the revocation list cannot be read, the caller is told to retry (503). */
+async function isRevoked(revocation: Pick<Revocation, 'isRevoked'> | undefined, token: TokenFacts): Promise<boolean> {
+  try {
+    return (await revocation?.isRevoked(token)) === true;
+  } catch (err) {
+    if (!(err instanceof RevocationListUnavailableError)) throw err;
+    throw new GatehouseError(503, 'temporarily_unavailable', 'the credential cannot be checked right now; try again shortly');
+  }
 }
 
 /** 403 insufficient_scope naming the scope the route needs (RFC 6750 §3.1). */

@@ -6,6 +6,9 @@ import type { ClientDirectory } from '../stores/client-directory.ts';
 import type { ApiKeyStore } from '../stores/api-keys.ts';
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
 import { adminRouter } from './router.ts';
+import type { AuditStore } from '../stores/audit.ts';
+import { auditEventRoutes } from './routes/audit-events.ts';
+import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { serviceAccountRoutes } from './routes/service-accounts.ts';
@@ -13,13 +16,16 @@ import { resourceServerRoutes } from './routes/resource-servers.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { grantRoutes, type GrantRouteDeps } from './routes/grants.ts';
 import { keyRoutes } from './routes/keys.ts';
-import type { SigningKeyStore } from '../stores/signing-keys.ts';
+import type { KeyRing } from '../oidc/key-ring.ts';
+import type { AuditSink } from '../audit/events.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { membershipRoutes } from './routes/memberships.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 import { tenancyDeps, type TenancyDeps } from './routes/tenancy.ts';
 import { ADMIN_SCOPES, adminResourceFor } from './scopes.ts';
+import type { TenancyResolver } from '../security/tenancy.ts';
+import type { Revocation } from '../security/revocation.ts';
 
 export interface AdminDeps {
   provider: Provider;
@@ -32,7 +38,15 @@ export interface AdminDeps {
   secrets: Pick<SecretHasher, 'hash'>;
   tenancy: TenancyDeps;
   grants: Omit<GrantRouteDeps, 'tenancy' | 'provider'>;
-  signingKeys: Pick<SigningKeyStore, 'list'>;
+  signingKeys: Pick<KeyRing, 'list' | 'rotate' | 'refresh'>;
+  audit?: AuditSink;
+  /** The audit log to query (GET /audit-events); every write route is recorded through `audit`. */
+  auditEvents: Pick<AuditStore, 'list'>;
+  webhooks: WebhookRouteDeps;
+  /** Tenant and roles of a person's sign-in, for their access tokens at this API. */
+  tenancyResolver?: TenancyResolver;
+  /** Access tokens revoked with their client, account or grant are refused (security/revocation.ts). */
+  revocation?: Pick<Revocation, 'isRevoked'>;
 }
 
 /** Every admin API route, in the order the OpenAPI document lists them. */
@@ -48,14 +62,18 @@ export function adminRoutes(deps: AdminDeps) {
     ...invitationRoutes(tenancyDeps(deps)),
     ...membershipRoutes(tenancyDeps(deps)),
     ...grantRoutes({ ...deps.grants, tenancy: deps.tenancy, provider: deps.provider }),
-    ...keyRoutes({ store: deps.signingKeys }),
+    ...keyRoutes({ ring: deps.signingKeys, ...(deps.audit && { audit: deps.audit }) }),
+    ...auditEventRoutes({ store: deps.auditEvents }),
+    ...webhookRoutes(deps.webhooks),
   ];
 }
 
 export function createAdminApi(deps: AdminDeps) {
   return adminRouter({
     provider: deps.provider, apiKeys: deps.apiKeys, issuer: deps.issuer,
-    adminResource: adminResourceFor(deps.issuer), routes: adminRoutes(deps),
+    adminResource: adminResourceFor(deps.issuer), routes: adminRoutes(deps), tenancy: deps.tenancyResolver,
+    ...(deps.audit && { audit: deps.audit }),
+    ...(deps.revocation && { revocation: deps.revocation }),
   });
 }
 

@@ -15,6 +15,12 @@ export interface RouteInput<B, Q> {
 export interface RouteResult {
   status?: number;
   body?: unknown;
+  /**
+   * For the `admin.change` audit event the router records after every write
+   * (audit/admin-change.ts): the object as it was, its organization, a better target name.
+   * Secret-named fields are stripped before anything is stored.
+   */
+  audit?: { before?: unknown; orgId?: string | undefined; target?: string };
 }
 
 /**

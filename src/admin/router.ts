@@ -2,12 +2,16 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 
+import { adminChangeEvent } from '../audit/admin-change.ts';
+import type { AuditSink } from '../audit/events.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { ApiKeyService } from '../security/api-keys.ts';
 import { authenticate, requireScope } from './authenticate.ts';
 import { buildOpenApi } from './openapi.ts';
 import { koaPath, type AdminRoute } from './route.ts';
 import { asInputError, validate } from './validate.ts';
+import type { TenancyResolver } from '../security/tenancy.ts';
+import type { Revocation } from '../security/revocation.ts';
 
 export interface AdminRouterOptions {
   provider: Provider;
@@ -15,6 +19,11 @@ export interface AdminRouterOptions {
   adminResource: string;
   issuer: string;
   routes: readonly AdminRoute[];
+  /** Every successful write (POST, PUT, PATCH, DELETE) is recorded as an `admin.change` event. */
+  audit?: AuditSink;
+  tenancy?: TenancyResolver;
+  /** Access tokens revoked with their client, account or grant are refused (security/revocation.ts). */
+  revocation?: Pick<Revocation, 'isRevoked'>;
 }
 
 /**
@@ -41,6 +50,9 @@ export function adminRouter(options: AdminRouterOptions): Router {
         const query = definition.query ? validate(definition.query, ctx.query, 'query') : undefined;
         const result = await definition.handle({ body, query, params: ctx.params, principal: ctx.state.principal!, ip: ctx.ip })
           .catch((err: unknown) => { throw asInputError(err); });
+        if (definition.method !== 'get') {
+          options.audit?.record(adminChangeEvent(definition, ctx.params, ctx.state.principal!, ctx.ip, result));
+        }
         ctx.set('Cache-Control', 'no-store');
         ctx.status = result.status ?? 200;
         if (result.body !== undefined) ctx.body = result.body;

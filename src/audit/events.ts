@@ -5,16 +5,20 @@
  * storage, the structured log and webhooks on its own time.
  *
  * An event never holds a secret: no token, password, client secret or API key, only their
- * ids (a token's jti, a key's id).
+ * ids (a grant's id, a key's id). Not an opaque token's jti either: node-oidc-provider's
+ * opaque token value is its jti. The sink also strips secret-named fields (redact.ts).
  */
-export type AuditEventType =
-  | 'login.succeeded' | 'login.failed' | 'login.locked'
-  | 'consent.granted' | 'consent.denied'
-  | 'token.issued' | 'token.revoked' | 'refresh_token.reused'
-  | 'grant.revoked' | 'session.ended'
-  | 'rate_limit.refused' | 'ip.refused'
-  | 'admin.change'
-  | 'key.rotated';
+export const AUDIT_EVENT_TYPES = [
+  'login.succeeded', 'login.failed', 'login.locked',
+  'consent.granted', 'consent.denied',
+  'token.issued', 'token.revoked', 'refresh_token.reused', 'authorization_code.reused',
+  'grant.revoked', 'session.ended',
+  'rate_limit.refused', 'ip.refused',
+  'admin.change',
+  'key.rotated',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export interface AuditEventInput {
   type: AuditEventType;

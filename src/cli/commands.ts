@@ -23,6 +23,9 @@ const CLIENT_COLUMNS = ['client_id', 'client_name', 'org_id', 'grant_types', 'to
 const SERVICE_ACCOUNT_COLUMNS = ['client_id', 'name', 'org_id', 'scopes', 'ip_allow_list'] as const;
 const ORG_COLUMNS = ['id', 'slug', 'name', 'created_at'] as const;
 const ACCOUNT_COLUMNS = ['id', 'email', 'name', 'disabled_at', 'created_at'] as const;
+const SIGNING_KEY_COLUMNS = ['kid', 'alg', 'state', 'created_at', 'retired_at'] as const;
+const AUDIT_COLUMNS = ['time', 'type', 'actor', 'subject', 'client_id', 'org_id', 'reason', 'target'] as const;
+const WEBHOOK_COLUMNS = ['id', 'org_id', 'url', 'events', 'created_at'] as const;
 const GRANT_COLUMNS = ['id', 'client_id', 'client_name', 'scopes', 'created_at'] as const;
 
 /** `--body '{"…":…}'`: the JSON request body, for commands whose input is rich metadata. */
@@ -150,6 +153,54 @@ export const API_COMMANDS: Record<string, Record<string, ApiCommand>> = {
       call: (c, a) => callAdmin(c, 'GET', `/accounts/${arg(a, 0, 'account id')}/grants`),
     },
     revoke: { usage: 'gatehouse grants revoke GRANT_ID', summary: 'Revoke a grant and its tokens', call: (c, a) => callAdmin(c, 'DELETE', `/grants/${arg(a, 0, 'grant id')}`) },
+  },
+  keys: {
+    list: { usage: 'gatehouse keys list', summary: 'List signing keys (kid, alg, state: next, current, retired)', columns: SIGNING_KEY_COLUMNS, call: (c) => callAdmin(c, 'GET', '/keys') },
+    rotate: {
+      usage: 'gatehouse keys rotate [--alg ES256|RS256]',
+      summary: 'Rotate signing keys: next starts signing, current retires (still published), a new next is published',
+      options: { alg: { type: 'string', description: 'only this algorithm (default: all)' } },
+      columns: SIGNING_KEY_COLUMNS,
+      call: (c, a) => callAdmin(c, 'POST', '/keys:rotate', { alg: str(a.values.alg) }),
+    },
+  },
+  audit: {
+    list: {
+      usage: 'gatehouse audit list [--type T] [--actor A] [--subject S] [--client-id C] [--org-id O] [--since ISO] [--until ISO] [--limit N] [--cursor C]',
+      summary: 'List audit events, newest first',
+      options: {
+        ...PAGE,
+        type: { type: 'string', description: 'event type, e.g. login.failed' }, actor: { type: 'string', description: 'who acted' },
+        subject: { type: 'string', description: 'the account concerned' }, 'client-id': { type: 'string', description: 'the client concerned' },
+        'org-id': { type: 'string', description: 'one organization (platform callers)' },
+        since: { type: 'string', description: 'at or after this time (ISO 8601)' }, until: { type: 'string', description: 'before this time (ISO 8601)' },
+      },
+      columns: AUDIT_COLUMNS,
+      call: (c, a) => callAdmin(c, 'GET', `/audit-events${pageQuery(a, {
+        type: str(a.values.type), actor: str(a.values.actor), subject: str(a.values.subject), client_id: str(a.values['client-id']),
+        org_id: str(a.values['org-id']), since: str(a.values.since), until: str(a.values.until),
+      })}`),
+    },
+  },
+  webhooks: {
+    list: {
+      usage: 'gatehouse webhooks list ORG_ID', summary: "List an organization's webhooks", options: PAGE, columns: WEBHOOK_COLUMNS,
+      call: (c, a) => callAdmin(c, 'GET', `/organizations/${arg(a, 0, 'organization id')}/webhooks${pageQuery(a)}`),
+    },
+    create: {
+      usage: 'gatehouse webhooks create ORG_ID --endpoint URL [--events TYPE,...]',
+      summary: "Register a webhook for the organization's audit events (the signing secret is shown once)",
+      // Not --url: that names the Gatehouse server (a global option).
+      options: { endpoint: { type: 'string', description: 'the URL events are POSTed to' }, events: { type: 'string', description: 'comma-separated event types (default: all)' } },
+      columns: WEBHOOK_COLUMNS, secretField: 'secret',
+      call: (c, a) => callAdmin(c, 'POST', `/organizations/${arg(a, 0, 'organization id')}/webhooks`, {
+        url: str(a.values.endpoint), events: str(a.values.events)?.split(',').map((t) => t.trim()).filter(Boolean),
+      }),
+    },
+    delete: {
+      usage: 'gatehouse webhooks delete ORG_ID WEBHOOK_ID', summary: 'Delete a webhook',
+      call: (c, a) => callAdmin(c, 'DELETE', `/organizations/${arg(a, 0, 'organization id')}/webhooks/${arg(a, 1, 'webhook id')}`),
+    },
   },
   'resource-servers': {
     list: { usage: 'gatehouse resource-servers list', summary: 'List resource servers', columns: RS_COLUMNS, call: (c) => callAdmin(c, 'GET', '/resource-servers') },

@@ -48,6 +48,9 @@ export async function bootstrap(args: string[]): Promise<void> {
       const hash = await createPasswordHasher(config.argon2).hash(password);
       account = await stores.accounts.create({ email: values.email, name: values.name ?? 'Platform admin', passwordHash: hash });
     }
+    // A platform admin stands outside every organization (security/tenancy.ts): its own
+    // sign-in may then carry admin scopes too, not only the key printed below.
+    if (account.platformAdmin !== true) account = (await stores.accounts.update(account.id, { platformAdmin: true })) ?? account;
     const apiKeys = createApiKeyService({
       store: stores.apiKeys, pepper: config.secretPepper, env: config.apiKeys.env,
       defaultExpiresInDays: config.apiKeys.defaultExpiresInDays, maxExpiresInDays: config.apiKeys.maxExpiresInDays,

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { API_COMMANDS, render, type ApiCommand } from './commands.ts';
 import { CliError } from './http.ts';
 import { bootstrap, migrate } from './local.ts';
+import { generateApiKeyCommand, GENERATE_USAGE, importCommand } from './seed.ts';
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string', description: 'server URL (or GATEHOUSE_URL)' },
@@ -16,7 +17,9 @@ function help(): string {
   const lines = ['usage: gatehouse <command> [options]', '', 'Server:',
     '  serve                        run the server (same as npm start)',
     '  migrate                      create the database indexes, then exit',
-    '  bootstrap --email E [--name N] create the platform admin and print its API key once (MongoDB)', '',
+    '  bootstrap --email E [--name N] create the platform admin and print its API key once (MongoDB)',
+    '  import <seed.json> [--dry-run] import a seed file into MongoDB (--dry-run: check it, write nothing)',
+    '  api-keys generate            print a new API key for a seed file (writes nothing)', '',
     'Admin API (needs --url and --api-key, or GATEHOUSE_URL and GATEHOUSE_API_KEY):'];
   for (const [group, verbs] of Object.entries(API_COMMANDS)) {
     for (const [verb, command] of Object.entries(verbs)) lines.push(`  ${`${group} ${verb}`.trim().padEnd(28)} ${command.summary}`);
@@ -51,6 +54,9 @@ async function main(argv: string[]): Promise<void> {
   }
   if (group === 'migrate') return migrate(rest);
   if (group === 'bootstrap') return bootstrap(rest);
+  if (group === 'import') return importCommand(rest);
+  // Local, unlike the other api-keys commands: it needs no server.
+  if (group === 'api-keys' && rest[0] === 'generate') return generateApiKeyCommand(rest.slice(1));
   const verbs = API_COMMANDS[group];
   if (!verbs) throw new CliError(`unknown command "${group}" (gatehouse --help lists them)`, 2);
   const direct = verbs[''];
@@ -58,7 +64,11 @@ async function main(argv: string[]): Promise<void> {
   const [verb, ...args] = rest;
   const command = verb ? verbs[verb] : undefined;
   if (!command) {
-    if (!verb || verb === '--help') return void process.stdout.write(`${Object.values(verbs).map((c) => `usage: ${c.usage}`).join('\n')}\n`);
+    if (!verb || verb === '--help') {
+      const usages = Object.values(verbs).map((c) => `usage: ${c.usage}`);
+      if (group === 'api-keys') usages.push(`usage: ${GENERATE_USAGE}`);
+      return void process.stdout.write(`${usages.join('\n')}\n`);
+    }
     throw new CliError(`unknown command "${group} ${verb}" (gatehouse ${group} --help lists them)`, 2);
   }
   return runApiCommand(command, args);

@@ -3,6 +3,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { createRoles } from '../security/roles.ts';
+import { parseTiers, type RateLimitTier } from '../security/rate-limit/tiers.ts';
+import { parseKeks, type Kek } from '../security/key-encryption.ts';
+import { IpAllowListError, parseIpAllowList } from '../security/ip-allow-list.ts';
+import { parseTheme, ThemeError, type ThemeSettings } from '../interactions/theme.ts';
 import {
   ConfigError, readEnum, readInt, readList, readString, readUrl, redactUrl, type Env,
 } from './env.ts';
@@ -33,9 +37,17 @@ export interface Config {
   readonly ttl: Readonly<{
     accessToken: number; authorizationCode: number; clientCredentials: number; idToken: number;
     refreshToken: number; session: number; interaction: number; grant: number;
+    /** Device authorization grant (RFC 8628): how long a device code and its user code live. */
+    deviceCode: number;
   }>;
+  /** RFC 8628 §3.2 `interval`: seconds a device must wait between polls (else `slow_down`). */
+  readonly devicePollInterval: number;
   readonly argon2: Readonly<{ memoryCost: number; timeCost: number; parallelism: number }>;
-  readonly trustProxy: boolean;
+  /**
+   * How many reverse proxies in front append to X-Forwarded-For: the client address is the
+   * one that many hops from the right (0: the socket's address, X-Forwarded-* ignored).
+   */
+  readonly trustProxy: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `json` (one object per line, for collectors) or `pretty` (development; needs dev dependencies). */
   readonly logFormat: 'json' | 'pretty';
@@ -46,8 +58,64 @@ export interface Config {
   readonly apiKeys: Readonly<{ env: string; defaultExpiresInDays: number; maxExpiresInDays: number }>;
   /** Custom organization roles: name → admin API scopes (besides admin, member, readonly). */
   readonly roles: Readonly<Record<string, readonly string[]>>;
+  /** Signing keys: encryption at rest, scheduled rotation, how often nodes re-read them. */
+  readonly keys: Readonly<{ encryptionKeys: readonly Kek[]; rotateAfterDays: number; refreshSeconds: number; retainRetiredSeconds: number }>;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Audit events older than this many days are deleted. */
+  readonly audit: Readonly<{ retentionDays: number }>;
+  /** Webhook delivery: SSRF policy for targets (security/ssrf.ts) and retries. */
+  readonly webhooks: Readonly<{ allowPrivate: boolean; allowedCidrs: readonly string[]; maxAttempts: number }>;
+  /** Requests declaring a larger body are refused with 413 before it is read. */
+  readonly maxBodyBytes: number;
+  /** Request rate limits (security/rate-limit/); `enabled: false` only for benchmarks. */
+  readonly rateLimits: Readonly<{ enabled: boolean; tiers: Readonly<Record<string, RateLimitTier>> }>;
+  /** Failed sign-ins before an account (by email) or an address is locked, and for how long. */
+  readonly loginLock: Readonly<{ threshold: number; lockSeconds: number; maxLockSeconds: number; addressThreshold: number }>;
+  /** The pages' product name, logo and primary colour (interactions/theme.ts). */
+  readonly theme: Readonly<ThemeSettings>;
+}
+
+const THEME_VARIABLES: Readonly<Record<keyof ThemeSettings, string>> = {
+  name: 'GATEHOUSE_THEME_NAME', logoUrl: 'GATEHOUSE_THEME_LOGO_URL', primaryColor: 'GATEHOUSE_THEME_PRIMARY_COLOR',
+};
+
+function readTheme(env: Env): ThemeSettings {
+  try {
+    return parseTheme({
+      name: readString(env, 'GATEHOUSE_THEME_NAME'),
+      logoUrl: readString(env, 'GATEHOUSE_THEME_LOGO_URL'),
+      primaryColor: readString(env, 'GATEHOUSE_THEME_PRIMARY_COLOR'),
+    });
+  } catch (err) {
+    if (err instanceof ThemeError) throw new ConfigError(`${THEME_VARIABLES[err.field]} ${err.message}`);
+    throw err;
+  }
+}
+
+function readRateLimits(env: Env) {
+  const enabled = readEnum(env, 'RATE_LIMITS', ['on', 'off'], 'on') === 'on';
+  try {
+    return { enabled, tiers: parseTiers(readString(env, 'RATE_LIMIT_TIERS')) };
+  } catch (err) {
+    throw new ConfigError(`RATE_LIMIT_TIERS: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The bounds keep every allowed setting under OWASP ASVS's 100 failed attempts per hour
+ * per account (see security/rate-limit/login-throttle.ts).
+ */
+function readLoginLock(env: Env) {
+  const lockSeconds = readInt(env, 'LOGIN_LOCK_SECONDS', 60, { max: 3600, unit: 'seconds' });
+  const maxLockSeconds = readInt(env, 'LOGIN_LOCK_MAX_SECONDS', 900, { min: 300, max: 86_400, unit: 'seconds' });
+  if (maxLockSeconds < lockSeconds) throw new ConfigError('LOGIN_LOCK_MAX_SECONDS must not be less than LOGIN_LOCK_SECONDS');
+  return {
+    threshold: readInt(env, 'LOGIN_LOCK_THRESHOLD', 5, { max: 20 }),
+    lockSeconds,
+    maxLockSeconds,
+    addressThreshold: readInt(env, 'LOGIN_IP_LOCK_THRESHOLD', 100, { max: 1_000_000 }),
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -135,11 +203,74 @@ function readRoles(env: Env): Record<string, string[]> {
   return parsed as Record<string, string[]>;
 }
 
+/**
+ * TRUST_PROXY: the number of proxies to trust. Only the right-most N X-Forwarded-For
+ * entries were written by our own proxies; anything left of them came from the client
+ * and may be forged, so trusting "all of it" (the old `true`) would let any caller
+ * choose the address IP allow-lists check. `true` and `false` still mean 1 and 0.
+ */
+function readTrustProxy(env: Env): number {
+  const value = readString(env, 'TRUST_PROXY');
+  if (value === 'true') return 1;
+  if (value === 'false' || value === undefined) return 0;
+  if (!/^\d{1,2}$/.test(value) || Number(value) > 32) {
+    throw new ConfigError(`TRUST_PROXY must be the number of proxies in front (0 to 32), or true (1) or false (0) (got "${value}")`);
+  }
+  return Number(value);
+}
+
+/**
+ * Webhook targets must be public addresses unless WEBHOOK_ALLOW_PRIVATE opens loopback and
+ * private ranges, or WEBHOOK_ALLOWED_CIDRS names the internal ranges a receiver lives in.
+ */
+function readWebhooks(env: Env) {
+  const allowedCidrs = readList(env, 'WEBHOOK_ALLOWED_CIDRS', /[\s,]+/) ?? [];
+  try {
+    parseIpAllowList(allowedCidrs);
+  } catch (err) {
+    if (err instanceof IpAllowListError) throw new ConfigError(`WEBHOOK_ALLOWED_CIDRS: ${err.message}`);
+    throw err;
+  }
+  return {
+    allowPrivate: readEnum(env, 'WEBHOOK_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
+    allowedCidrs,
+    maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', 6, { max: 20 }),
+  };
+}
+
 function readScopes(env: Env): string[] {
   const scopes = readList(env, 'API_SCOPES') ?? ['api:read', 'api:write'];
   const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
   if (bad !== undefined) throw new ConfigError(`API_SCOPES contains an invalid scope value "${bad}" (RFC 6749 §3.3)`);
   return scopes;
+}
+
+/**
+ * KEY_ENCRYPTION_KEYS: `id:base64` AES-256 keys, comma-separated; the first seals signing
+ * keys at rest, all of them open (rotate by prepending). Required in production: a
+ * database dump must not hand over the keys that sign every token.
+ */
+function readKeys(env: Env, production: boolean, ttl: Config['ttl']) {
+  const entries = readList(env, 'KEY_ENCRYPTION_KEYS', /,/)?.map((e) => e.trim());
+  let encryptionKeys: Kek[] = [];
+  try {
+    encryptionKeys = parseKeks(entries ?? []);
+  } catch (err) {
+    throw new ConfigError(`KEY_ENCRYPTION_KEYS: ${(err as Error).message} (make one: node -e "console.log('k1:'+crypto.randomBytes(32).toString('base64'))")`);
+  }
+  if (production && encryptionKeys.length === 0) throw new ConfigError('KEY_ENCRYPTION_KEYS is required when NODE_ENV=production');
+  // A retired key must outlive every token it signed (ID tokens, JWT access tokens).
+  const longest = Math.max(ttl.accessToken, ttl.clientCredentials, ttl.idToken);
+  const retainRetiredSeconds = readInt(env, 'KEY_RETIRED_RETENTION_SECONDS', Math.max(DAY, longest), { unit: 'seconds' });
+  if (retainRetiredSeconds < longest) {
+    throw new ConfigError(`KEY_RETIRED_RETENTION_SECONDS must be at least the longest token lifetime (${longest} seconds)`);
+  }
+  return {
+    encryptionKeys,
+    rotateAfterDays: readInt(env, 'KEY_ROTATION_DAYS', 0, { min: 0, max: 3650, unit: 'days' }),
+    refreshSeconds: readInt(env, 'KEY_REFRESH_SECONDS', 60, { min: 1, max: 3600, unit: 'seconds' }),
+    retainRetiredSeconds,
+  };
 }
 
 /** Parses the environment once into a frozen Config; throws ConfigError naming the bad variable. */
@@ -186,24 +317,34 @@ export function loadConfig(env: Env = process.env): Config {
       session: readInt(env, 'SESSION_TTL', 14 * DAY, { unit: 'seconds' }),
       interaction: readInt(env, 'INTERACTION_TTL', 3600, { unit: 'seconds' }),
       grant: readInt(env, 'GRANT_TTL', 365 * DAY, { unit: 'seconds' }),
+      // RFC 8628 §6.1: long enough for a person to type the code, short enough to limit guessing.
+      deviceCode: readInt(env, 'DEVICE_CODE_TTL', 600, { max: 1800, unit: 'seconds' }),
     },
+    devicePollInterval: readInt(env, 'DEVICE_POLL_INTERVAL', 5, { max: 60, unit: 'seconds' }),
     argon2: {
       // OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
       memoryCost: readInt(env, 'ARGON2_MEMORY_KIB', 19456, { min: 19456, unit: 'KiB' }),
       timeCost: readInt(env, 'ARGON2_TIME_COST', 2, { min: 2, max: 100 }),
       parallelism: readInt(env, 'ARGON2_PARALLELISM', 1, { max: 64 }),
     },
-    trustProxy: readEnum(env, 'TRUST_PROXY', ['true', 'false'], 'false') === 'true',
+    trustProxy: readTrustProxy(env),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     metrics: readMetrics(env),
     workers: readWorkers(env, { redisUrl, mongodbUri }),
     apiKeys: readApiKeys(env, production),
     roles: readRoles(env),
+    keys: { encryptionKeys: [], rotateAfterDays: 0, refreshSeconds: 60, retainRetiredSeconds: DAY },
     startupTimeoutMs: readInt(env, 'STARTUP_TIMEOUT_SECONDS', 30, { unit: 'seconds' }) * 1000,
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, { unit: 'seconds' }) * 1000,
+    audit: { retentionDays: readInt(env, 'AUDIT_RETENTION_DAYS', 90, { max: 3650, unit: 'days' }) },
+    webhooks: readWebhooks(env),
+    maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024, unit: 'bytes' }),
+    rateLimits: readRateLimits(env),
+    loginLock: readLoginLock(env),
+    theme: readTheme(env),
   };
-  return deepFreeze(config);
+  return deepFreeze({ ...config, keys: readKeys(env, production, config.ttl) });
 }
 
 /** What the start-up banner may show: connection strings without their passwords. */
@@ -215,7 +356,8 @@ export function describeStorage(config: Config): { durable: string; ephemeral: s
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
+  // Typed arrays (key material) cannot be frozen; they are never handed out to change.
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);
   }

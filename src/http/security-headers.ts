@@ -1,23 +1,27 @@
 import type { Context, Next } from 'koa';
 
 /**
- * A strict Content-Security-Policy: no external assets, no inline script, and
- * pages cannot be framed, which stops clickjacking on the login and consent forms.
- * The policy is set before the request is handled, because node-oidc-provider
- * adds the hash of its own inline script (the form_post auto-submit) to `script-src`.
+ * A strict Content-Security-Policy: no external assets (but a themed logo's origin, when
+ * GATEHOUSE_THEME_LOGO_URL names one), no inline script or style, and pages cannot be
+ * framed, which stops clickjacking on the login and consent forms. The policy is set
+ * before the request is handled, because node-oidc-provider adds the hash of its own
+ * inline script (the form_post auto-submit) to `script-src`.
  */
-const CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-  "frame-ancestors 'none'", "base-uri 'none'",
-].join('; ');
+function contentSecurityPolicy(imageSources: readonly string[]): string {
+  return [
+    "default-src 'none'", "script-src 'self'", "style-src 'self'", ["img-src 'self' data:", ...imageSources].join(' '),
+    "frame-ancestors 'none'", "base-uri 'none'",
+  ].join('; ');
+}
 
 /**
  * Headers for every response Gatehouse serves: nothing is sniffed, and no URL with codes
  * or state leaks through the Referer header (RFC 9700 §4.2.4).
  */
-export function securityHeaders(options: { https: boolean }) {
+export function securityHeaders(options: { https: boolean; imageSources?: readonly string[] }) {
+  const csp = contentSecurityPolicy(options.imageSources ?? []);
   return function setSecurityHeaders(ctx: Context, next: Next) {
-    ctx.set('Content-Security-Policy', CSP);
+    ctx.set('Content-Security-Policy', csp);
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');

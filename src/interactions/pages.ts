@@ -18,6 +18,8 @@ export function createProviderPages(render: Render): ProviderPages {
       const client = ctx.oidc.client;
       await render(ctx as never, 'logout', {
         form, host: ctx.host, clientName: client ? client.clientName ?? client.clientId : undefined,
+        // RP-Initiated Logout 1.0 §2: the end-user's preferred languages for this page.
+        uiLocales: ctx.oidc.params?.ui_locales,
       });
     },
     async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {

@@ -12,6 +12,13 @@ export interface Metrics {
   readonly authenticationFailures: Counter<'reason'>;
   readonly revocations: Counter<'source'>;
   readonly storeDuration: Histogram<'backend' | 'operation'>;
+  /** Requests refused with 429 by the rate limiter, by limited endpoint. */
+  readonly rateLimitRefusals: Counter<'endpoint'>;
+  /** Limiter calls that failed (Redis unreachable) and so let the request through. */
+  readonly rateLimitFailures: Counter<'limiter'>;
+  /** Audit events not stored: the store failed, or the write queue was full. */
+  readonly auditFailures: Counter<'reason'>;
+  readonly webhookDeliveries: Counter<'outcome'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -57,6 +64,30 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Storage operation latency by backend and operation',
       labelNames: ['backend', 'operation'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
+    rateLimitRefusals: new Counter({
+      name: 'gatehouse_rate_limit_refusals_total',
+      help: 'Requests refused with 429 rate_limited, by endpoint (token, introspection, revocation, authorization, login, registration, admin)',
+      labelNames: ['endpoint'],
+      registers,
+    }),
+    rateLimitFailures: new Counter({
+      name: 'gatehouse_rate_limit_failures_total',
+      help: 'Rate-limit or login-throttle checks that failed (store unreachable) and let the request through, by limiter (requests, logins)',
+      labelNames: ['limiter'],
+      registers,
+    }),
+    auditFailures: new Counter({
+      name: 'gatehouse_audit_events_lost_total',
+      help: 'Audit events that could not be stored, by reason (store: the write failed; queue_full)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'gatehouse_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retrying, failed, dropped)',
+      labelNames: ['outcome'],
       registers,
     }),
   };

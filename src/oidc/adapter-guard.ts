@@ -1,4 +1,4 @@
-import { errors, type Adapter } from 'oidc-provider';
+import Provider, { errors, type Adapter } from 'oidc-provider';
 
 import { API_KEY_PATTERN } from '../security/api-key-format.ts';
 import { ConsumeConflictError } from '../stores/types.ts';
@@ -25,7 +25,8 @@ const LABELS: Record<string, string> = {
  * pass the same check. Every backend's consume is an atomic check-and-set that throws
  * ConsumeConflictError for the loser, which this wrapper turns into `invalid_grant`
  * after revoking the whole grant, as a reused code or refresh token must
- * (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+ * (RFC 6749 §4.1.2, RFC 9700 §4.14.2). It then emits `grant.revoked` as node-oidc-provider
+ * does on its own reuse path, so metrics and the audit log (oidc/events.ts) see both alike.
  */
 export function guardAdapters(factory: AdapterFactory): AdapterFactory {
   const guarded = new Map<string, Adapter>();
@@ -45,7 +46,11 @@ export function guardAdapters(factory: AdapterFactory): AdapterFactory {
           await inner.consume(id);
         } catch (err) {
           if (!(err instanceof ConsumeConflictError)) throw err;
-          if (err.grantId) await revokeGrant(factory, err.grantId);
+          if (err.grantId) {
+            await revokeGrant(factory, err.grantId);
+            const ctx = Provider.ctx;
+            ctx?.oidc?.provider.emit('grant.revoked', ctx, err.grantId);
+          }
           throw new errors.InvalidGrant(`${LABELS[model] ?? model} already used`);
         }
       },

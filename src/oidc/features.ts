@@ -1,5 +1,6 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 
+import type { DeviceFlowPages } from '../interactions/device-pages.ts';
 import type { createResourceServerLookup } from './resource-servers.ts';
 import { rejectUnknownClientCredentialsScopes } from './scope-policy.ts';
 
@@ -15,6 +16,7 @@ export interface LogoutPages {
  */
 export function features(
   pages: LogoutPages, knownScopes: ReadonlySet<string>, getResourceServerInfo: ReturnType<typeof createResourceServerLookup>,
+  devicePages?: DeviceFlowPages,
 ): NonNullable<Configuration['features']> {
   return {
     devInteractions: { enabled: false },
@@ -51,5 +53,11 @@ export function features(
       defaultResource: rejectUnknownClientCredentialsScopes(knownScopes),
     },
     userinfo: { enabled: true },
+    // RFC 8628, for CLIs and TVs: `/device/auth`, and the person's pages at `/device`
+    // (interactions/device-pages.ts). User codes are base-20 (no vowels, so no words and
+    // no 0/O or 1/I mix-ups) in two groups of four: about 2^34.6, with entry rate-limited
+    // (RFC 8628 §5.1; interactions/device-limits.ts). Always on, so a provider built only
+    // to validate client metadata (seed/client-validator.ts) accepts device clients too.
+    deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...devicePages },
   };
 }

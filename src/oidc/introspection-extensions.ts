@@ -1,9 +1,15 @@
 import type { Context, Next } from 'koa';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import { API_KEY_PATTERN } from '../security/api-key-format.ts';
 import type { ApiKeyService } from '../security/api-keys.ts';
+import type { Revocation } from '../security/revocation.ts';
+import { RevocationListUnavailableError } from '../stores/revocation-list.ts';
+import { createJwtAccessTokenVerifier } from './jwt-access-tokens.ts';
+import { answerUnavailable } from './unavailable.ts';
+
+const unavailable = (ctx: Context) => answerUnavailable(ctx, 'the token status cannot be checked right now; try again shortly');
 
 /** Answers RFC 7662 introspection for a credential node-oidc-provider does not keep. */
 export interface ExtraIntrospection {
@@ -12,18 +18,32 @@ export interface ExtraIntrospection {
   introspect(token: string, caller: { clientId: string; public: boolean; ip: string }): Promise<Record<string, unknown>>;
 }
 
+export interface IntrospectionOptions {
+  /** Consulted for every token the provider itself would call active (opaque tokens). */
+  revocation?: Pick<Revocation, 'isRevoked'>;
+}
+
 /**
  * One introspection endpoint for every credential a resource server may be handed
  * (RFC 7662): node-oidc-provider answers for the opaque tokens it stores; Gatehouse
  * answers for its JWT access tokens (which the provider refuses to introspect) and for
  * API keys. The provider still parses the request and authenticates the caller; this
  * middleware only replaces the answer, and only for an authenticated caller.
+ *
+ * Every "active" answer also passes the revocation list, and when the list or a store
+ * cannot be read the answer is 503 `temporarily_unavailable`, never a guess: a resource
+ * server must not let a revoked token in because Redis was away (fail closed).
  */
-export function extendIntrospection(handlers: readonly ExtraIntrospection[]) {
+export function extendIntrospection(handlers: readonly ExtraIntrospection[], options: IntrospectionOptions = {}) {
+  const { revocation } = options;
   return async function introspectOtherCredentials(ctx: Context, next: Next) {
     await next();
     const { oidc } = ctx as unknown as KoaContextWithOIDC;
-    if (oidc?.route !== 'introspection' || !oidc.client) return;
+    if (oidc?.route !== 'introspection') return;
+    // The provider answers 500 when a store throws (its token or grant look-up with Redis
+    // or MongoDB away); the caller can only retry. Logged by oidc/events.ts (server_error).
+    if (ctx.status === 500) return unavailable(ctx);
+    if (!oidc.client) return;
     // `oidc.client` is set before its credentials are checked: only an answer the provider
     // gives *after* authenticating the caller counts (200, or its refusal of a JWT).
     const refusedJwt = ctx.status === 400 && (ctx.body as { error?: string } | undefined)?.error === 'unsupported_token_type';
@@ -31,40 +51,55 @@ export function extendIntrospection(handlers: readonly ExtraIntrospection[]) {
     const token = oidc.params?.token;
     if (typeof token !== 'string') return;
     const handler = handlers.find((h) => h.accepts(token));
-    if (!handler) return;
-    ctx.status = 200;
-    ctx.body = await handler.introspect(token, {
-      clientId: oidc.client.clientId, public: oidc.client.clientAuthMethod === 'none', ip: ctx.ip,
-    });
+    try {
+      if (handler) {
+        ctx.status = 200;
+        ctx.body = await handler.introspect(token, {
+          clientId: oidc.client.clientId, public: oidc.client.clientAuthMethod === 'none', ip: ctx.ip,
+        });
+        return;
+      }
+      const answer = ctx.body as { active?: boolean; client_id?: unknown; sub?: unknown; iat?: unknown };
+      if (answer?.active === true && revocation && await revocation.isRevoked(factsOf(answer))) ctx.body = { active: false };
+    } catch (err) {
+      if (!(err instanceof RevocationListUnavailableError)) throw err;
+      unavailable(ctx);
+    }
+  };
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** What the revocation list is asked about a token: from its claims or its introspection. */
+function factsOf(claims: { jti?: unknown; gid?: unknown; client_id?: unknown; sub?: unknown; iat?: unknown }) {
+  return {
+    jti: str(claims.jti), grant: str(claims.gid), clientId: str(claims.client_id), sub: str(claims.sub),
+    iat: typeof claims.iat === 'number' ? claims.iat : undefined,
   };
 }
 
 /**
- * Gatehouse's own RFC 9068 JWT access tokens: signature against the current JWKS, issuer,
- * `typ: at+jwt` and expiry. A public client may only introspect its own tokens, as for
- * opaque ones (see features.ts).
+ * Gatehouse's own RFC 9068 JWT access tokens (oidc/jwt-access-tokens.ts). A public client
+ * may only introspect its own tokens, as for opaque ones (see features.ts). A token is
+ * inactive once revoked (its jti, or its client, account or grant: security/revocation.ts)
+ * and once its client is deleted, as opaque tokens are (RFC 7662 §2.2).
  */
-export function jwtAccessTokens(options: { issuer: string; jwks: JSONWebKeySet }): ExtraIntrospection {
-  const keys = createLocalJWKSet(options.jwks);
+export function jwtAccessTokens(options: {
+  issuer: string; jwks: () => JSONWebKeySet;
+  revocation?: Pick<Revocation, 'isRevoked'>;
+  clientExists?: (clientId: string) => Promise<boolean>;
+}): ExtraIntrospection {
+  const verifier = createJwtAccessTokenVerifier(options);
   return {
-    accepts(token) {
-      if (token.split('.').length !== 3) return false;
-      try {
-        return decodeProtectedHeader(token).typ === 'at+jwt';
-      } catch {
-        return false;
-      }
-    },
+    accepts: (token) => verifier.looksLike(token),
     async introspect(token, caller) {
-      try {
-        const { payload } = await jwtVerify(token, keys, {
-          issuer: options.issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'],
-        });
-        if (caller.public && payload.client_id !== caller.clientId) return { active: false };
-        return { ...payload, active: true, token_type: 'Bearer' };
-      } catch {
-        return { active: false };
-      }
+      const payload = await verifier.verify(token);
+      if (!payload) return { active: false };
+      const clientId = str(payload.client_id);
+      if (caller.public && clientId !== caller.clientId) return { active: false };
+      if (options.clientExists && !(clientId && await options.clientExists(clientId))) return { active: false };
+      if (options.revocation && await options.revocation.isRevoked(factsOf(payload))) return { active: false };
+      return { ...payload, active: true, token_type: 'Bearer' };
     },
   };
 }
@@ -77,6 +112,6 @@ export function jwtAccessTokens(options: { issuer: string; jwks: JSONWebKeySet }
 export function apiKeys(service: Pick<ApiKeyService, 'introspect'>): ExtraIntrospection {
   return {
     accepts: (token) => API_KEY_PATTERN.test(token),
-    introspect: (token, caller) => service.introspect(token, { ip: caller.ip }) as Promise<Record<string, unknown>>,
+    introspect: (token) => service.introspect(token) as Promise<Record<string, unknown>>,
   };
 }

@@ -1,13 +1,20 @@
 import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
 
 import type { Config } from '../config/index.ts';
-import { claims, createFindAccount, type AccountLookup } from './claims.ts';
+import { claims, createExtraTokenClaims, createFindAccount, type AccountLookup } from './claims.ts';
+import type { TenancyResolver } from '../security/tenancy.ts';
 import { isPreviousClientSecret, useHashedClientSecrets, type SecretVerifier } from './client-secrets.ts';
 import { guardAdapters, type AdapterFactory } from './adapter-guard.ts';
 import { features, type LogoutPages } from './features.ts';
+import { keepExpiredDeviceCodes } from './device-polling.ts';
+import type { DeviceFlowPages } from '../interactions/device-pages.ts';
+import { withGrantReference } from './revoke-grants.ts';
 import { createResourceServerLookup } from './resource-servers.ts';
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
 import { ttl } from './ttl.ts';
+import { providerCookies } from './cookies.ts';
+import { TIER_NAME } from '../security/rate-limit/tiers.ts';
+import { FETCHED_DOCUMENT_LIMIT, guardedFetch } from '../http/guarded-fetch.ts';
 import { ADMIN_SCOPES } from '../admin/scopes.ts';
 
 export interface ProviderPages extends LogoutPages {
@@ -23,6 +30,10 @@ export interface ProviderDeps {
   /** Private signing JWKs, ES256 first: it is the default ID token algorithm. */
   signingKeys: JWK[];
   pages: ProviderPages;
+  /** The device authorization grant's pages (RFC 8628); the server always gives them. */
+  devicePages?: DeviceFlowPages;
+  /** Tenant and roles of accounts: `org_id` / `roles` claims. */
+  tenancy?: TenancyResolver;
 }
 
 /** Standard OIDC scopes, the API scopes configured for this deployment, and the admin API's. */
@@ -34,13 +45,16 @@ export function knownScopes(config: Config): string[] {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, pages } = deps;
   const configuration: Configuration = {
-    adapter: guardAdapters(deps.adapter),
-    findAccount: createFindAccount(deps.accounts),
+    // Expired device codes stay findable for a while, so a device is told expired_token.
+    adapter: keepExpiredDeviceCodes(guardAdapters(deps.adapter)),
+    findAccount: createFindAccount(deps.accounts, deps.tenancy),
     claims,
+    // `gid`: revoking a grant reaches its JWT access tokens (oidc/revoke-grants.ts).
+    extraTokenClaims: withGrantReference(createExtraTokenClaims(deps.tenancy)),
     scopes: knownScopes(config),
     jwks: { keys: deps.signingKeys },
-    cookies: { keys: [...config.cookieKeys] },
-    features: features(pages, new Set(knownScopes(config)), createResourceServerLookup(deps.resourceServers)),
+    cookies: providerCookies(config),
+    features: features(pages, new Set(knownScopes(config)), createResourceServerLookup(deps.resourceServers), deps.devicePages),
     ttl: ttl(config),
     // Only the authorization code flow: no implicit, no hybrid (RFC 9700 §2.1.2).
     responseTypes: ['code'],
@@ -61,8 +75,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraClientMetadata: {
       // Gatehouse's own metadata: a first-party client skips the consent page; org_id is
       // the owning organization; service accounts carry an IP allow-list; a rotated-out
-      // secret's hash stays valid until it expires (client-secrets.ts).
-      properties: ['first_party', 'org_id', 'service_account', 'ip_allow_list', 'client_secret_previous'],
+      // secret's hash stays valid until it expires (client-secrets.ts); rate_limit_tier
+      // names the client's rate-limit tier (security/rate-limit/).
+      properties: ['first_party', 'org_id', 'service_account', 'ip_allow_list', 'client_secret_previous', 'rate_limit_tier'],
       validator(_ctx, key, value) {
         if (value === undefined) return;
         const bad = (why: string) => new errors.InvalidClientMetadata(`${key} ${why}`);
@@ -70,6 +85,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key === 'org_id' && (typeof value !== 'string' || !value)) throw bad('must be a non-empty string');
         if (key === 'ip_allow_list' && !(Array.isArray(value) && value.every((e) => typeof e === 'string'))) throw bad('must be an array of strings');
         if (key === 'client_secret_previous' && !isPreviousClientSecret(value)) throw bad('must be { hash, expires_at }');
+        // A tier name only: a tier later removed from RATE_LIMIT_TIERS must not make the
+        // client unloadable, so an unknown name falls back to `authenticated` at run time.
+        if (key === 'rate_limit_tier' && !(typeof value === 'string' && TIER_NAME.test(value))) throw bad('must be a tier name');
       },
     },
     // A used refresh token is replaced by a new one on every use (RFC 9700 §4.14.2).
@@ -77,10 +95,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     allowOmittingSingleRegisteredRedirectUri: false,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: pages.renderError,
+    // URLs clients register are fetched only after the SSRF guard, and only so much of them.
+    fetch: guardedFetch(),
+    fetchResponseBodyLimits: { jwks_uri: FETCHED_DOCUMENT_LIMIT, sector_identifier_uri: FETCHED_DOCUMENT_LIMIT },
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // Koa's ctx.ip: with `maxIpsCount` N, the N-th X-Forwarded-For entry from the right,
+  // i.e. the address our own outermost proxy saw; entries further left are the caller's
+  // word and are never used (IP allow-lists depend on it). See TRUST_PROXY.
+  provider.proxy = config.trustProxy > 0;
+  provider.maxIpsCount = config.trustProxy;
   useHashedClientSecrets(provider, deps.secrets);
   return provider;
 }

@@ -1,8 +1,56 @@
+import type { Adapter, Configuration } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 
+import { grantReference, type Revocation } from '../security/revocation.ts';
 import type { AccessEntry, AccountAccessStore } from '../stores/account-access.ts';
 import { GRANTABLE_MODELS } from '../stores/adapters/models.ts';
 import type { AdapterFactory } from './adapter-guard.ts';
+
+/**
+ * Every destroyed grant, whoever destroys it (the admin API, an account being disabled,
+ * node-oidc-provider on refresh-token reuse, RFC 7009 revocation of a refresh token, or
+ * logout), also revokes the JWT access tokens issued under it: the opaque ones are deleted
+ * with the grant, but a JWT is in its holder's hands. Its `gid` claim (withGrantReference)
+ * goes on the revocation list first, so a failure leaves the grant in place rather than
+ * gone with live JWTs behind it.
+ */
+export function withGrantRevocation(factory: AdapterFactory, revocation: Pick<Revocation, 'revokeGrant'>): AdapterFactory {
+  let grants: Adapter | undefined;
+  return function grantRevokingAdapter(model: string): Adapter {
+    if (model !== 'Grant') return factory(model);
+    if (grants) return grants;
+    const inner = factory(model);
+    grants = {
+      upsert: inner.upsert.bind(inner),
+      find: inner.find.bind(inner),
+      findByUid: inner.findByUid.bind(inner),
+      findByUserCode: inner.findByUserCode.bind(inner),
+      consume: inner.consume.bind(inner),
+      revokeByGrantId: inner.revokeByGrantId.bind(inner),
+      async destroy(id: string) {
+        await revocation.revokeGrant(id);
+        await inner.destroy(id);
+      },
+    };
+    return grants;
+  };
+}
+
+type ExtraTokenClaims = NonNullable<Configuration['extraTokenClaims']>;
+
+/**
+ * Adds `gid` (security/revocation.ts: grantReference) to JWT access tokens issued under a
+ * grant, so that revoking the grant reaches them (RFC 9068 defines no such claim; this is
+ * a private claim, RFC 7519 §4.3). Opaque tokens need none: they are deleted with it.
+ */
+export function withGrantReference(inner: ExtraTokenClaims): ExtraTokenClaims {
+  return async function extraTokenClaimsWithGrant(ctx, token) {
+    const claims = await inner(ctx, token);
+    const grantId = 'grantId' in token ? token.grantId : undefined;
+    if (typeof grantId !== 'string' || token.resourceServer?.accessTokenFormat !== 'jwt') return claims;
+    return { ...claims, gid: grantReference(grantId) };
+  };
+}
 
 /** Every token issued within the grant (RFC 7009 §2.1: revoking a grant revokes its tokens), then the grant. */
 export async function revokeGrant(adapter: AdapterFactory, grantId: string): Promise<void> {
@@ -47,9 +95,14 @@ export function trackAccountAccess(provider: Provider, store: AccountAccessStore
  * Ends everything an account holds: its grants with their tokens, and its sessions (found
  * by uid, destroyed by their current id). Used when an account is disabled or deleted.
  */
-export function createAccountAccessEnder(deps: { adapter: AdapterFactory; store: AccountAccessStore; now?: () => Date }) {
+export function createAccountAccessEnder(deps: {
+  adapter: AdapterFactory; store: AccountAccessStore; now?: () => Date;
+  /** Revokes every token of the account, JWTs included, even a grant the store missed. */
+  revocation?: Pick<Revocation, 'revokeAccount'>;
+}) {
   const { adapter, store, now = () => new Date() } = deps;
   return async function endAccountAccess(accountId: string): Promise<{ grants: number; sessions: number }> {
+    await deps.revocation?.revokeAccount(accountId);
     const entries = await store.list(accountId, now());
     const grants = entries.filter((e) => e.kind === 'grant');
     const sessions = entries.filter((e) => e.kind === 'session');

@@ -17,7 +17,7 @@ export function ttl(config: Config): NonNullable<Configuration['ttl']> {
     Grant: t.grant,
     Interaction: t.interaction,
     Session: t.session,
-    DeviceCode: 600,
+    DeviceCode: t.deviceCode,
     BackchannelAuthenticationRequest: 600,
     // Rotation (RFC 9700 §4.14.2) issues a fresh refresh token with a full life on each use.
     RefreshToken: t.refreshToken,

@@ -1,6 +1,7 @@
 import { DuplicateApiKeyIdError, type ApiKeyOwner, type ApiKeyRecord, type ApiKeyStore } from '../stores/api-keys.ts';
 import { API_KEY_ENV, apiKeyPrefix, checkApiKey, generateApiKey } from './api-key-format.ts';
 import { createApiKeyHasher } from './api-key-hash.ts';
+import { importApiKey, type ApiKeyImport } from './api-key-import.ts';
 import {
   ApiKeyInputError, checkIpAllowList, checkName, checkRateLimitTier, checkScopes, DAY_MS, resolveExpiry, type ApiKeyRequest,
 } from './api-key-input.ts';
@@ -8,6 +9,7 @@ import { createTouchCoalescer, type TouchErrorReporter } from './api-key-touch.t
 import { createAllowListCache } from './ip-allow-list.ts';
 
 export { ApiKeyInputError, type ApiKeyRequest } from './api-key-input.ts';
+export type { ApiKeyImport, ApiKeyImportAction } from './api-key-import.ts';
 
 export interface ApiKeyServiceOptions {
   store: ApiKeyStore;
@@ -62,7 +64,10 @@ export interface PublicApiKey {
 /** RFC 7662 §2.2, answered exactly as for access tokens; times are NumericDate seconds. */
 export type ApiKeyIntrospection =
   | { active: false }
-  | { active: true; scope: string; sub: string; client_id?: string; org_id?: string; exp: number; iat: number; token_type: 'api_key'; key_id: string };
+  | {
+    active: true; scope: string; sub: string; client_id?: string; org_id?: string; exp: number; iat: number;
+    token_type: 'api_key'; key_id: string; ip_allow_list?: string[];
+  };
 
 export interface ApiKeyService {
   /** `key` is shown to the caller once; only `record` (with the hash) is kept. */
@@ -73,7 +78,17 @@ export interface ApiKeyService {
   /** Idempotent; the record as it is now, undefined for an unknown id. */
   revoke(id: string): Promise<ApiKeyRecord | undefined>;
   toPublic(record: ApiKeyRecord): PublicApiKey;
-  introspect(presented: string, context?: { ip?: string }): Promise<ApiKeyIntrospection>;
+  /**
+   * For a resource server that was handed the key. The key's IP allow-list is not checked
+   * against the resource server's own address (which says nothing about who holds the
+   * key): it is returned as `ip_allow_list`, for the resource server to hold its caller to.
+   */
+  introspect(presented: string): Promise<ApiKeyIntrospection>;
+  /**
+   * Stores a key given in full (a seed; see api-key-import.ts): checked like `issue`'s
+   * input, matched by id, only its keyed hash kept. `dryRun` checks and writes nothing.
+   */
+  importKey(key: string, input: ApiKeyRequest, context: IssueContext, options?: { dryRun?: boolean }): Promise<ApiKeyImport>;
 }
 
 export const MAX_ROTATION_OVERLAP_SECONDS = 7 * 86_400;
@@ -106,7 +121,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
 
   const statusOf = (r: ApiKeyRecord, at: Date) => (r.revokedAt ? 'revoked' : r.expiresAt <= at ? 'expired' : 'active');
 
-  async function verify(presented: string, context: { ip?: string } = {}): Promise<VerifyResult> {
+  async function verify(presented: string, context: { ip?: string; anyAddress?: boolean } = {}): Promise<VerifyResult> {
     const parsed = checkApiKey(presented);
     if (!parsed.ok) return parsed;
     const { env: keyEnv, id, secret } = parsed.parts;
@@ -117,7 +132,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     const at = now();
     const status = statusOf(record, at);
     if (status !== 'active') return { ok: false, reason: status };
-    if (!allowList(record.ipAllowList).allows(context.ip)) return { ok: false, reason: 'ip_not_allowed' };
+    if (!context.anyAddress && !allowList(record.ipAllowList).allows(context.ip)) return { ok: false, reason: 'ip_not_allowed' };
     touch(record, at);
     return { ok: true, record };
   }
@@ -181,8 +196,14 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       };
     },
 
-    async introspect(presented, context) {
-      const result = await verify(presented, context);
+    importKey(key, input, context, importOptions) {
+      return importApiKey({
+        store, hasher, env, now: now(), maxExpiresInDays, defaultExpiresInDays, rateLimitTiers: options.rateLimitTiers,
+      }, key, input, context, importOptions);
+    },
+
+    async introspect(presented) {
+      const result = await verify(presented, { anyAddress: true });
       if (!result.ok) return { active: false };
       const r = result.record;
       return {
@@ -190,6 +211,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
         ...(r.owner.type === 'service_account' && { client_id: r.owner.id }),
         ...(r.orgId !== undefined && { org_id: r.orgId }),
         exp: seconds(r.expiresAt), iat: seconds(r.createdAt), token_type: 'api_key', key_id: r.id,
+        ...(r.ipAllowList.length > 0 && { ip_allow_list: [...r.ipAllowList] }),
       };
     },
   };

@@ -40,7 +40,10 @@ export function formatPath(path: Path): string | undefined {
   return out || undefined;
 }
 
-const LABELS: Record<string, string> = { clients: 'client_id', accounts: 'email', resource_servers: 'identifier' };
+// Never a secret: API keys are labelled by their name, not by the key.
+const LABELS: Record<string, string> = {
+  clients: 'client_id', accounts: 'email', resource_servers: 'identifier', organizations: 'slug', api_keys: 'name',
+};
 
 /**
  * Splits a path into the seed entry it belongs to and the field inside it. The entry is

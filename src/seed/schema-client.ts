@@ -7,10 +7,14 @@ import { Redacted } from './redacted.ts';
  *   verify HMAC client assertions made with it (OIDC Core §9).
  * - response types other than "code": implicit and hybrid flows are not offered
  *   (RFC 9700 §2.1.2).
- * - grants other than authorization_code, refresh_token, client_credentials (the
- *   password grant is forbidden by RFC 9700 §2.4).
+ * - grants other than authorization_code, refresh_token, client_credentials and the
+ *   device code (the password grant is forbidden by RFC 9700 §2.4).
  */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = [
+  'authorization_code', 'refresh_token', 'client_credentials',
+  // RFC 8628: CLIs and TVs; the person signs in on another device.
+  'urn:ietf:params:oauth:grant-type:device_code',
+] as const;
 export const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 const SECRET_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post'];
 const SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'] as const;
@@ -37,7 +41,8 @@ const authMethod = z.enum(AUTH_METHODS, {
     : undefined,
 });
 
-export const clientSchema = z.strictObject({
+/** The RFC 7591 fields, shared by the seed (schema-seed-client.ts) and the admin API (admin/clients/metadata.ts). */
+export const clientFields = {
   $comment: z.unknown().optional(),
   client_id: z.string().min(1).max(255).regex(VSCHAR, 'must be printable ASCII (RFC 6749 Appendix A.1)'),
   client_secret: z.string()
@@ -67,7 +72,11 @@ export const clientSchema = z.strictObject({
   contacts: z.array(z.string().min(1)).optional(),
   default_max_age: z.int().min(0).optional(),
   require_auth_time: z.boolean().optional(),
-}).superRefine((c, ctx) => {
+};
+type ClientInput = z.output<z.ZodObject<typeof clientFields>>;
+
+/** The cross-field rules of RFC 7591 §2 and Gatehouse's profile. */
+export function checkClient(c: ClientInput, ctx: z.RefinementCtx): void {
   const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   const method = c.token_endpoint_auth_method;
   const code = c.grant_types.includes('authorization_code');
@@ -87,11 +96,15 @@ export const clientSchema = z.strictObject({
   if (code && !c.redirect_uris?.length) problem('redirect_uris', 'is required for the authorization_code grant');
   if (c.response_types?.length && !code) problem('response_types', '"code" requires the authorization_code grant');
   if (c.response_types?.length === 0 && code) problem('response_types', 'must be ["code"] for the authorization_code grant');
-}).transform((c) => ({
+}
+
+/** RFC 7591 §2.1: response_types and grant_types must agree; "code" iff authorization_code. */
+export const withDerivedFields = <C extends ClientInput>(c: C) => ({
   ...c,
-  // RFC 7591 §2.1: response_types and grant_types must agree; "code" iff authorization_code.
   response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
   redirect_uris: c.redirect_uris ?? [],
-}));
+});
+
+export const clientSchema = z.strictObject(clientFields).superRefine(checkClient).transform(withDerivedFields);
 
 export type SeedClient = z.output<typeof clientSchema>;

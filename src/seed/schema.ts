@@ -1,12 +1,15 @@
 import * as z from 'zod';
 import { validatePasswordPolicy } from '../security/passwords.ts';
-import { normaliseEmail } from '../stores/accounts.ts';
 import { Redacted } from './redacted.ts';
-import { clientSchema } from './schema-client.ts';
+import { apiKeySchema, keyId } from './schema-api-key.ts';
+import { email, organizationSchema } from './schema-org.ts';
 import { resourceServerSchema } from './schema-resource-server.ts';
+import { seedClientSchema } from './schema-seed-client.ts';
 
-export { clientSchema, type SeedClient } from './schema-client.ts';
+export { apiKeySchema, type SeedApiKey } from './schema-api-key.ts';
+export { organizationSchema, type SeedOrganization } from './schema-org.ts';
 export { resourceServerSchema, type SeedResourceServer } from './schema-resource-server.ts';
+export { seedClientSchema, type SeedClient } from './schema-seed-client.ts';
 
 /** `$comment` keys document a seed file (JSON has no comments) and are ignored. */
 const comment = z.unknown().optional();
@@ -14,10 +17,11 @@ const comment = z.unknown().optional();
 /**
  * An account: `password` (plain, hashed with argon2id on import) or `password_hash`
  * (an existing argon2id PHC string, so production seeds need hold no plain text).
+ * `platform_admin` true/false sets or clears platform administration; absent leaves it.
  */
 export const accountSchema = z.strictObject({
   $comment: comment,
-  email: z.string().transform(normaliseEmail).pipe(z.email()),
+  email,
   name: z.string().trim().min(1).max(200),
   password: z.string()
     .superRefine((p, ctx) => {
@@ -27,6 +31,7 @@ export const accountSchema = z.strictObject({
     .transform((p) => new Redacted(p))
     .optional(),
   password_hash: z.string().regex(/^\$argon2id\$/, 'must be an argon2id hash ("$argon2id$…")').optional(),
+  platform_admin: z.boolean().optional(),
 }).superRefine((a, ctx) => {
   if ((a.password === undefined) === (a.password_hash === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['password'], message: 'give exactly one of password or password_hash' });
@@ -36,12 +41,14 @@ export const accountSchema = z.strictObject({
 export const seedSchema = z.strictObject({
   $comment: comment,
   accounts: z.array(accountSchema).default([]),
-  clients: z.array(clientSchema).default([]),
+  organizations: z.array(organizationSchema).default([]),
+  clients: z.array(seedClientSchema).default([]),
   resource_servers: z.array(resourceServerSchema).default([]),
+  api_keys: z.array(apiKeySchema).default([]),
 }).superRefine((seed, ctx) => {
   // Two entries for one key would make the import order-dependent: refuse instead.
   const firstIndex = new Map<string, number>();
-  const unique = (list: 'accounts' | 'clients' | 'resource_servers', field: string, key: string, i: number) => {
+  const unique = (list: 'accounts' | 'organizations' | 'clients' | 'resource_servers' | 'api_keys', field: string, key: string, i: number) => {
     const seen = firstIndex.get(`${list}\0${key}`);
     if (seen === undefined) firstIndex.set(`${list}\0${key}`, i);
     else ctx.addIssue({ code: 'custom', path: [list, i, field], message: `duplicates ${list}[${seen}]` });
@@ -49,6 +56,12 @@ export const seedSchema = z.strictObject({
   seed.accounts.forEach((a, i) => unique('accounts', 'email', a.email, i));
   seed.clients.forEach((c, i) => unique('clients', 'client_id', c.client_id, i));
   seed.resource_servers.forEach((r, i) => unique('resource_servers', 'identifier', r.identifier, i));
+  seed.organizations.forEach((o, i) => unique('organizations', 'slug', o.slug, i));
+  // By the key's public id: the store's key, so two entries would fight over one record.
+  seed.api_keys.forEach((k, i) => {
+    const id = keyId(k);
+    if (id !== undefined) unique('api_keys', 'key', id, i);
+  });
 });
 
 export type Seed = z.output<typeof seedSchema>;

@@ -10,6 +10,7 @@ interface AccountDoc {
   createdAt: Date;
   lastLoginAt?: Date;
   disabledAt?: Date;
+  platformAdmin?: boolean;
 }
 
 /** E11000: a write would break a unique index (here: two accounts with one email). */
@@ -19,6 +20,7 @@ function toAccount(doc: WithId<AccountDoc>): Account {
   const account: Account = { id: doc._id, email: doc.email, name: doc.name, passwordHash: doc.passwordHash, createdAt: doc.createdAt };
   if (doc.lastLoginAt) account.lastLoginAt = doc.lastLoginAt;
   if (doc.disabledAt) account.disabledAt = doc.disabledAt;
+  if (doc.platformAdmin === true) account.platformAdmin = true;
   return account;
 }
 
@@ -104,6 +106,7 @@ export function createMongoAccountStore(db: Db, options: { collection?: string }
       const $set: Partial<AccountDoc> = {};
       if (changes.name !== undefined) $set.name = changes.name;
       if (changes.passwordHash !== undefined) $set.passwordHash = changes.passwordHash;
+      if (changes.platformAdmin !== undefined) $set.platformAdmin = changes.platformAdmin;
       // An empty $set is an error in MongoDB: nothing to change is a plain read.
       const doc = Object.keys($set).length === 0
         ? await accounts.findOne({ _id: id })

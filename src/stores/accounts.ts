@@ -17,6 +17,11 @@ export interface Account {
   lastLoginAt?: Date;
   /** Set while the account is disabled: it cannot sign in, and `findAccount` does not know it. */
   disabledAt?: Date;
+  /**
+   * A platform administrator stands outside every organization: a token from its sign-in
+   * may carry any admin API scope (src/security/tenancy.ts), including the platform-only ones.
+   */
+  platformAdmin?: boolean;
 }
 
 /** The `passwordHash` of an account whose owner has not chosen a password yet. */
@@ -47,7 +52,7 @@ export interface AccountStore {
   list(query: AccountListQuery): Promise<Page<Account>>;
   recordLogin(id: string, at: Date): Promise<void>;
   /** Changes name and/or password hash; undefined for an unknown id. */
-  update(id: string, changes: { name?: string; passwordHash?: string }): Promise<Account | undefined>;
+  update(id: string, changes: { name?: string; passwordHash?: string; platformAdmin?: boolean }): Promise<Account | undefined>;
   /** `at`: disable (keeps an earlier date); undefined: enable. Undefined for an unknown id. */
   setDisabled(id: string, at: Date | undefined): Promise<Account | undefined>;
   /** True only if this call deleted it. */
@@ -141,6 +146,8 @@ export function createMemoryAccountStore(): AccountStore {
       if (!a) return undefined;
       if (changes.name !== undefined) a.name = changes.name;
       if (changes.passwordHash !== undefined) a.passwordHash = changes.passwordHash;
+      if (changes.platformAdmin === true) a.platformAdmin = true;
+      if (changes.platformAdmin === false) delete a.platformAdmin;
       return copy(a);
     },
     async setDisabled(id, at) {

@@ -91,6 +91,17 @@ export function createMongoApiKeyStore(db: Db, options: { collection?: string } 
       return res.matchedCount === 1;
     },
 
+    async updateSettings(id, settings) {
+      const { name, scopes, ipAllowList, expiresAt, rateLimitTier } = settings;
+      const res = await keys.updateOne({ _id: id, ...active }, {
+        $set: { name, scopes, ipAllowList, ...(rateLimitTier !== undefined && { rateLimitTier }) },
+        // $min: the expiry never moves later, atomically (a rotation may have shortened it).
+        $min: { expiresAt },
+        ...(rateLimitTier === undefined && { $unset: { rateLimitTier: '' as const } }),
+      });
+      return res.matchedCount === 1;
+    },
+
     async touch(id, at) {
       // $max: a late write from a slower node never moves lastUsedAt backwards.
       await keys.updateOne({ _id: id }, { $max: { lastUsedAt: at } });

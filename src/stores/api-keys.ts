@@ -30,6 +30,9 @@ export interface ApiKeyRecord {
   rotatedFrom?: string;
 }
 
+/** What an operator may change on a stored key; `rateLimitTier: undefined` removes it. */
+export type ApiKeySettings = Pick<ApiKeyRecord, 'name' | 'scopes' | 'ipAllowList' | 'expiresAt'> & { rateLimitTier: string | undefined };
+
 export interface ApiKeyListQuery {
   ownerType?: ApiKeyOwner['type'];
   ownerId?: string;
@@ -64,6 +67,11 @@ export interface ApiKeyStore {
   shortenExpiry(id: string, at: Date): Promise<boolean>;
   /** Sets lastUsedAt to `at` unless it is already later (several nodes touch concurrently). */
   touch(id: string, at: Date): Promise<void>;
+  /**
+   * Replaces the settings of a key that is not revoked (a seed import of a key it already
+   * holds). `expiresAt` only ever moves earlier, as with `shortenExpiry`. False if no such key.
+   */
+  updateSettings(id: string, settings: ApiKeySettings): Promise<boolean>;
   ping(): Promise<void>;
   /** One-time set-up (indexes); call at start-up or from a migration command. */
   prepare(): Promise<void>;
@@ -152,6 +160,17 @@ export function createMemoryApiKeyStore(): ApiKeyStore {
       const r = byId.get(id);
       if (!r || r.revokedAt) return false;
       if (at < r.expiresAt) r.expiresAt = at;
+      return true;
+    },
+    async updateSettings(id, settings) {
+      const r = byId.get(id);
+      if (!r || r.revokedAt) return false;
+      r.name = settings.name;
+      r.scopes = [...settings.scopes];
+      r.ipAllowList = [...settings.ipAllowList];
+      if (settings.expiresAt < r.expiresAt) r.expiresAt = settings.expiresAt;
+      if (settings.rateLimitTier === undefined) delete r.rateLimitTier;
+      else r.rateLimitTier = settings.rateLimitTier;
       return true;
     },
     async touch(id, at) {

@@ -1,4 +1,4 @@
-import type { AdapterFactory } from 'oidc-provider';
+import type { Adapter, AdapterFactory } from 'oidc-provider';
 
 import type { Config } from '../config/index.ts';
 import type { Probe } from '../observability/health.ts';
@@ -7,13 +7,17 @@ import { createMemoryAccountStore, type AccountStore } from './accounts.ts';
 import { createMemoryAccountAccessStore, type AccountAccessStore } from './account-access.ts';
 import { createMemoryBackend } from './adapters/memory.ts';
 import { createMemoryApiKeyStore, type ApiKeyStore } from './api-keys.ts';
+import { createMemoryAuditStore, type AuditStore } from './audit.ts';
+import { createMemoryWebhookStore, type WebhookStore } from './audit-webhooks.ts';
 import { withClientCache } from './client-cache.ts';
 import { createMemoryClientDirectory, type ClientDirectory } from './client-directory.ts';
 import { instrumentBackend, type StoreObserver } from './instrument.ts';
+import type { InvalidationBus } from './invalidation-bus.ts';
 import { createMemoryInvitationStore, type InvitationStore } from './invitations.ts';
 import { createMemoryMembershipStore, type MembershipStore } from './memberships.ts';
 import { createMemoryOrganizationStore, type OrganizationStore } from './organizations.ts';
 import { createMemoryResourceServerStore, type ResourceServerStore } from './resource-servers.ts';
+import { createMemoryRevocationList, type RevocationList } from './revocation-list.ts';
 import { createRoutedAdapterFactory } from './routing.ts';
 import { createMemorySigningKeyStore, type SigningKeyStore } from './signing-keys.ts';
 import type { AdapterBackend, BackendName } from './types.ts';
@@ -33,6 +37,11 @@ export interface Stores {
   readonly memberships: MembershipStore;
   readonly invitations: InvitationStore;
   readonly accountAccess: AccountAccessStore;
+  /** The audit log, kept AUDIT_RETENTION_DAYS. */
+  readonly audit: AuditStore;
+  readonly webhooks: WebhookStore;
+  /** Revoked JWTs and "everything before T" entries (stores/revocation-list.ts): Redis, else this process. */
+  readonly revocations: RevocationList;
   readonly probes: readonly Probe[];
   /** Creates indexes once (start-up or `migrate`), never per request. */
   prepare(): Promise<void>;
@@ -77,9 +86,12 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     const memberships = mongo?.memberships ?? createMemoryMembershipStore();
     const invitations = mongo?.invitations ?? createMemoryInvitationStore();
     const accountAccess = mongo?.accountAccess ?? createMemoryAccountAccessStore();
+    const audit = mongo?.audit ?? createMemoryAuditStore({ retentionDays: config.audit.retentionDays });
+    const webhooks = mongo?.webhooks ?? createMemoryWebhookStore();
 
     const adapter = createRoutedAdapterFactory({ durable, ephemeral });
-    const clients = mongo ? mongo.clients(adapter('Client')) : createMemoryClientDirectory(adapter('Client'));
+    let clients = mongo ? mongo.clients(adapter('Client')) : createMemoryClientDirectory(adapter('Client'));
+    if (mongo && redis) clients = dropCachedOnWrite(clients, adapter('Client'), redis.bus);
 
     const probes: Probe[] = [];
     if (mongo) probes.push({ name: 'mongodb', ping: () => durable.ping() });
@@ -98,10 +110,13 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
       memberships,
       invitations,
       accountAccess,
+      audit,
+      webhooks,
+      revocations: redis?.revocations ?? createMemoryRevocationList(),
       probes,
       async prepare() {
         await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare(), apiKeys.prepare(), clients.prepare(),
-          organizations.prepare(), memberships.prepare(), invitations.prepare(), accountAccess.prepare()]);
+          organizations.prepare(), memberships.prepare(), invitations.prepare(), accountAccess.prepare(), audit.prepare(), webhooks.prepare()]);
       },
       close: () => closeAll(closers),
     };
@@ -109,6 +124,29 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     await closeAll(closers);
     throw err;
   }
+}
+
+/**
+ * The MongoDB directory creates and removes clients in their collection directly, past
+ * the cached Client adapter; without this, a deleted client would still authenticate on
+ * every node for as long as its cached copy lives. Removal goes through the cached
+ * adapter too (an idempotent second delete that drops the copy here and on every node);
+ * a creation drops a cached "unknown client" on every node.
+ */
+function dropCachedOnWrite(directory: ClientDirectory, cached: Adapter, bus: InvalidationBus): ClientDirectory {
+  return {
+    ...directory,
+    async create(client) {
+      const created = await directory.create(client);
+      if (created) await bus.publish('Client', client.client_id);
+      return created;
+    },
+    async remove(id) {
+      const removed = await directory.remove(id);
+      await cached.destroy(id);
+      return removed;
+    },
+  };
 }
 
 async function closeAll(closers: Array<() => Promise<unknown>>): Promise<void> {

@@ -32,6 +32,12 @@ export function createMongoOrganizationStore(db: Db, options: { collection?: str
       return doc ? toOrganization(doc) : undefined;
     },
 
+    async findBySlug(slug) {
+      // Served by the unique slug index.
+      const doc = await orgs.findOne({ slug });
+      return doc ? toOrganization(doc) : undefined;
+    },
+
     async list(q) {
       const { after, sort } = mongoKeyset(q, '_id');
       // One extra document tells whether another page follows.

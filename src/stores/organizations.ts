@@ -13,6 +13,8 @@ export interface OrganizationStore {
   /** Throws `DuplicateSlugError` when the slug is taken. */
   create(input: { name: string; slug: string }): Promise<Organization>;
   findById(id: string): Promise<Organization | undefined>;
+  /** By its slug (exact: slugs are stored lower-case); undefined when none has it. */
+  findBySlug(slug: string): Promise<Organization | undefined>;
   /** Newest first, keyset-paged (paging.ts). */
   list(query: PageQuery): Promise<Page<Organization>>;
   /** Undefined for an unknown id. */
@@ -59,6 +61,10 @@ export function createMemoryOrganizationStore(): OrganizationStore {
     async findById(id) {
       const o = byId.get(id);
       return o && copy(o);
+    },
+    async findBySlug(slug) {
+      for (const o of byId.values()) if (o.slug === slug) return copy(o);
+      return undefined;
     },
     async list(q) {
       return pageInMemory(byId.values(), (o) => o, q, copy);

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import { createRedisBackend } from './adapters/redis.ts';
 import { BackendUnreachableError } from './backend-error.ts';
 import { createRedisInvalidationBus } from './invalidation-bus.ts';
+import { createRedisRevocationList } from './revocation-list-redis.ts';
 
 /**
  * Connects to Redis, retrying until `timeoutMs` has passed: a Redis that starts a few
@@ -15,6 +16,9 @@ export async function connectRedis(url: string, timeoutMs: number, logger: Logge
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     retryStrategy: (attempt) => Math.min(attempt * 250, 2000),
+    // How long disconnect() waits for the socket to end before destroying it (default 2 s,
+    // which holds the process open that long at shutdown when Redis is already gone).
+    disconnectTimeout: 200,
   });
   let lastError: unknown;
   redis.on('error', (err) => {
@@ -36,12 +40,19 @@ export async function connectRedis(url: string, timeoutMs: number, logger: Logge
   throw new BackendUnreachableError('Redis', url, timeoutMs, lastError);
 }
 
-/** The Redis side: the ephemeral backend and the invalidation bus, on one connection. */
+/** The Redis side: the ephemeral backend, the invalidation bus and the revocation list, on one connection. */
 export async function openRedis(url: string, timeoutMs: number, logger: Logger) {
   const redis = await connectRedis(url, timeoutMs, logger);
   return {
     backend: createRedisBackend(redis),
     bus: createRedisInvalidationBus(redis),
-    close: () => redis.quit(),
+    revocations: createRedisRevocationList(redis),
+    async close() {
+      // QUIT lets sent commands finish; without a live connection it would wait in
+      // ioredis's offline queue for a Redis that may never come back (a shutdown while
+      // Redis is down must not hang): then just disconnect, which also stops reconnecting.
+      if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    },
   };
 }

@@ -6,8 +6,12 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 
 export type SigningAlg = 'ES256' | 'RS256';
 
-/** Only 'current' exists today; rotation (admin API) will add 'next' and 'retired'. */
-export type KeyState = 'current';
+/**
+ * Staged rotation (src/oidc/key-ring.ts): a `next` key is published in the JWKS before it
+ * signs, so every verifier has it when it starts signing; `current` signs; a `retired` key
+ * stays published until every token it signed has expired, then it is deleted.
+ */
+export type KeyState = 'next' | 'current' | 'retired';
 
 /**
  * One signing key as persisted. `id` is a slot name ("ES256#1": the first ES256 key),
@@ -22,6 +26,10 @@ export interface StoredKey {
   /** Private JWK (RFC 7517) with kid, alg and use: 'sig'. Never log it. */
   jwk: JWK;
   createdAt: Date;
+  /** When it started signing (moved from `next` to `current`). */
+  activatedAt?: Date;
+  /** When it stopped signing (state `retired`). */
+  retiredAt?: Date;
 }
 
 export interface SigningKeyStore {
@@ -29,6 +37,14 @@ export interface SigningKeyStore {
   list(): Promise<StoredKey[]>;
   /** Stores each key whose `id` is not taken yet; returns everything now stored. */
   insertIfAbsent(keys: StoredKey[]): Promise<StoredKey[]>;
+  /**
+   * Moves the key from one state to another only if it is still in `from` (compare and
+   * set): of several nodes rotating at once, exactly one wins each step. `at` is recorded
+   * as `activatedAt` when moving to `current`, as `retiredAt` when moving to `retired`.
+   */
+  transition(kid: string, from: KeyState, to: KeyState, at: Date): Promise<boolean>;
+  /** Deletes a retired key; true only if this call deleted it. */
+  removeRetired(kid: string): Promise<boolean>;
   ping(): Promise<void>;
   prepare(): Promise<void>;
 }
@@ -43,6 +59,7 @@ const byCreation = (a: StoredKey, b: StoredKey) => a.createdAt.getTime() - b.cre
 export function createMemorySigningKeyStore(): SigningKeyStore {
   const keys = new Map<string, StoredKey>();
   const list = () => [...keys.values()].sort(byCreation).map((k) => ({ ...k, jwk: { ...k.jwk } }));
+  const byKid = (kid: string) => [...keys.values()].find((k) => k.kid === kid);
   return {
     async list() {
       return list();
@@ -51,6 +68,18 @@ export function createMemorySigningKeyStore(): SigningKeyStore {
       // Synchronous check-and-set: atomic with respect to other callers in this process.
       for (const key of candidates) if (!keys.has(key.id)) keys.set(key.id, { ...key, jwk: { ...key.jwk } });
       return list();
+    },
+    async transition(kid, from, to, at) {
+      const key = byKid(kid);
+      if (key?.state !== from) return false;
+      key.state = to;
+      if (to === 'current') key.activatedAt = at;
+      if (to === 'retired') key.retiredAt = at;
+      return true;
+    },
+    async removeRetired(kid) {
+      const key = byKid(kid);
+      return key?.state === 'retired' && keys.delete(key.id);
     },
     async ping() {},
     async prepare() {},
@@ -100,27 +129,41 @@ const rank = (alg: string) => {
   return i === -1 ? SIGNING_ALGS.length : i;
 };
 
+/** A stored key as the provider's keystore takes it: only `current` keys may sign. */
+export function toProviderJwk(k: StoredKey): JWK {
+  const jwk: JWK = { ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' };
+  if (k.state !== 'current') jwk.key_ops = ['verify'];
+  return jwk;
+}
+
+/** Current keys first (ES256 before RS256, newest first), then the verify-only ones. */
+export function orderForProvider(keys: readonly StoredKey[]): StoredKey[] {
+  const stage = (k: StoredKey) => (k.state === 'current' ? 0 : 1);
+  return [...keys].sort((a, b) => stage(a) - stage(b) || rank(a.alg) - rank(b.alg) || b.createdAt.getTime() - a.createdAt.getTime());
+}
+
+/** The next free slot name for a key of this algorithm. */
+export function nextSlot(stored: readonly StoredKey[], alg: SigningAlg): string {
+  const used = stored.filter((k) => k.alg === alg).map((k) => Number(k.id.split('#')[1]) || 0);
+  return `${alg}#${Math.max(0, ...used) + 1}`;
+}
+
 /**
- * Returns the private signing JWKs to give the provider, generating and storing one
- * ES256 and one RS256 key on first start. When several nodes start at once, each
- * generates candidates for the same slots; `insertIfAbsent` keeps the first writer's,
- * and every node serves what the store returns, so they all end up with the same keys.
+ * Makes sure every algorithm has a `current` and a `next` key, generating what is missing
+ * (one ES256 and one RS256 key of each on first start), and returns everything stored.
+ * When several nodes start at once, each generates candidates for the same slots;
+ * `insertIfAbsent` keeps the first writer's, and every node serves what the store
+ * returns, so they all end up with the same keys.
  */
-export async function ensureSigningKeys(store: SigningKeyStore): Promise<{ keys: JWK[]; generated: boolean }> {
+export async function ensureSigningKeys(store: SigningKeyStore): Promise<{ keys: JWK[]; stored: StoredKey[]; generated: boolean }> {
   let stored = await store.list();
-  const missing = SIGNING_ALGS.filter((alg) => !stored.some((k) => k.alg === alg && k.state === 'current'));
   let generated = false;
-  if (missing.length > 0) {
-    const fresh = await Promise.all(missing.map((alg) => {
-      const n = stored.filter((k) => k.alg === alg).length + 1;
-      return generateSigningKey(alg, `${alg}#${n}`);
-    }));
+  for (const state of ['current', 'next'] as const) {
+    const missing = SIGNING_ALGS.filter((alg) => !stored.some((k) => k.alg === alg && k.state === state));
+    if (missing.length === 0) continue;
+    const fresh = await Promise.all(missing.map(async (alg) => ({ ...await generateSigningKey(alg, nextSlot(stored, alg)), state })));
     stored = await store.insertIfAbsent(fresh);
-    generated = fresh.some((f) => stored.some((s) => s.kid === f.kid));
+    generated ||= fresh.some((f) => stored.some((s) => s.kid === f.kid));
   }
-  const keys = stored
-    .filter((k) => k.state === 'current')
-    .sort((a, b) => rank(a.alg) - rank(b.alg) || b.createdAt.getTime() - a.createdAt.getTime())
-    .map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' }));
-  return { keys, generated };
+  return { keys: orderForProvider(stored).map(toProviderJwk), stored, generated };
 }

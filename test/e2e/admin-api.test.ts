@@ -125,6 +125,13 @@ describe('admin API (/api/v1)', () => {
       expect(res.body).toMatchObject({ error: 'invalid_request', fields: [{ path: expect.stringMatching(/^scopes/), message: expect.any(String) }] });
     });
 
+    test('only the platform picks a rate-limit tier: an organization cannot make itself premium', async () => {
+      const res = await call('POST', '/api-keys', orgAKey, { name: 'fast', scopes: ['admin:api-keys:read'], rate_limit_tier: 'premium' });
+      expect(res).toMatchObject({ status: 400, body: { fields: [{ path: 'rate_limit_tier' }] } });
+      const platform = await call('POST', '/api-keys', platformKey, { name: 'fast', scopes: ['admin:api-keys:read'], rate_limit_tier: 'premium' });
+      expect(platform).toMatchObject({ status: 201, body: { rate_limit_tier: 'premium' } });
+    });
+
     test('bad bodies are 400 with fields, bad JSON 400, other media types 415', async () => {
       const invalid = await call('POST', '/api-keys', orgAKey, { scopes: 'admin:api-keys:read', extra: 1 });
       expect(invalid.status).toBe(400);
@@ -187,10 +194,11 @@ describe('admin API (/api/v1)', () => {
     test('a platform admin lists kid, alg, state and creation, never key material; an organization may not', async () => {
       const res = await call('GET', '/keys', platformKey);
       expect(res.status).toBe(200);
-      expect(res.body.items.map((k: { alg: string }) => k.alg)).toEqual(['ES256', 'RS256']);
-      expect(res.body.items[0]).toEqual({ kid: expect.any(String), alg: 'ES256', state: 'current', created_at: expect.any(String) });
+      expect(res.body.items.map((k: { alg: string; state: string }) => `${k.alg} ${k.state}`).sort())
+        .toEqual(['ES256 current', 'ES256 next', 'RS256 current', 'RS256 next']);
+      expect(res.body.items[0]).toEqual({ kid: expect.any(String), alg: expect.any(String), state: expect.any(String), created_at: expect.any(String) });
       const jwks = await (await fetch(`${server.issuer}/jwks`)).json() as { keys: Array<{ kid: string }> };
-      expect(res.body.items.map((k: { kid: string }) => k.kid)).toEqual(jwks.keys.map((k) => k.kid));
+      expect(res.body.items.map((k: { kid: string }) => k.kid).sort()).toEqual(jwks.keys.map((k) => k.kid).sort());
       expect((await call('GET', '/keys', orgAKey)).status).toBe(403);
     });
   });

@@ -210,10 +210,10 @@ function suite(env: () => Record<string, string>) {
 
     describe('service accounts', () => {
       test('create → use at /token within its scopes → rotate → delete', async () => {
-        const created = await call('POST', '/service-accounts', keys.orgA, { name: 'billing bot', scopes: ['api:read'], ip_allow_list: ['10.0.0.0/8', '2001:db8::/32'] });
+        const created = await call('POST', '/service-accounts', keys.orgA, { name: 'billing bot', scopes: ['api:read'], ip_allow_list: ['10.0.0.0/8', '2001:db8::/32', '127.0.0.1'] });
         expect(created.status).toBe(201);
         const { client_id: id, client_secret: secret } = created.body as { client_id: string; client_secret: string };
-        expect(created.body).toMatchObject({ name: 'billing bot', org_id: 'org-a', scopes: ['api:read'], ip_allow_list: ['10.0.0.0/8', '2001:db8::/32'], token_endpoint_auth_method: 'client_secret_basic' });
+        expect(created.body).toMatchObject({ name: 'billing bot', org_id: 'org-a', scopes: ['api:read'], ip_allow_list: ['10.0.0.0/8', '2001:db8::/32', '127.0.0.1/32'], token_endpoint_auth_method: 'client_secret_basic' });
         expect(await stored(id)).toMatchObject({ service_account: true, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], client_secret: expect.stringMatching(/^\$hmac-sha256\$/) });
 
         expect((await tokenFor(id, secret)).access_token).toEqual(expect.any(String));

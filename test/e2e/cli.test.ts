@@ -1,12 +1,23 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { ADMIN_SCOPES } from '../../src/admin/scopes.ts';
+import { API_KEY_PATTERN, API_KEY_SCAN_PATTERN, parseApiKey } from '../../src/security/api-key-format.ts';
 import { startTestServer, type TestServer } from '../support/gatehouse.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const run = promisify(execFile);
+const EXAMPLE_SEED = fileURLToPath(new URL('../../config/seed.example.json', import.meta.url));
+
+async function writeSeed(content: unknown): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'gatehouse-cli-')), 'seed.json');
+  await writeFile(path, JSON.stringify(content));
+  return path;
+}
 
 /** Runs the real `gatehouse` binary; resolves with its output and exit code, never throws on a non-zero exit. */
 async function gatehouse(args: string[], env: Record<string, string> = {}) {
@@ -116,6 +127,67 @@ describe('the gatehouse CLI against a running server', () => {
     expect(grants).toMatchObject({ code: 1, stderr: expect.stringMatching(/^gatehouse: not_found: /) });
     const bad = await gatehouse(['clients', 'create', '--body', '{'], env);
     expect(bad).toMatchObject({ code: 2, stderr: 'gatehouse: --body is not valid JSON\n' });
+  });
+
+  test('import --dry-run checks a seed and prints what it would do; writes nothing, needs no MongoDB', async () => {
+    const human = await gatehouse(['import', EXAMPLE_SEED, '--dry-run']);
+    expect(human).toMatchObject({ code: 0, stderr: '' });
+    expect(human.stdout).toContain(`Dry run of ${EXAMPLE_SEED}: nothing was written.`);
+    expect(human.stdout).toMatch(/^organization +acme \(Acme Corp\) +would create$/m);
+    expect(human.stdout).toMatch(/^service account +acme-billing \(Acme billing\) in acme +would create$/m);
+    expect(human.stdout).toMatch(/^api key +gh_test_\w{12} "acme automation" for grace@example\.com in acme +would create$/m);
+    const json = JSON.parse((await gatehouse(['import', EXAMPLE_SEED, '--dry-run', '--json'])).stdout);
+    expect(json).toMatchObject({ dry_run: true, memberships: [{ organization: 'acme', email: 'grace@example.com', role: 'admin', action: 'create' }, {}] });
+    expect(json.api_keys).toHaveLength(3);
+    const example = await readFile(EXAMPLE_SEED, 'utf8');
+    for (const key of example.match(API_KEY_SCAN_PATTERN)!) {
+      expect(human.stdout).not.toContain(key);
+      expect(JSON.stringify(json)).not.toContain(key);
+    }
+    expect((await gatehouse(['import', '--help'])).stdout).toContain('usage: gatehouse import <seed.json> [--dry-run] [--json]');
+  });
+
+  test('import: a bad file is one line naming the places, without the key; no MongoDB is refused plainly', async () => {
+    const key = (await gatehouse(['api-keys', 'generate'])).stdout.trim();
+    const bad = await writeSeed({
+      organizations: [{ slug: 'acme', name: 'Acme', members: [{ email: 'ghost@example.com', role: 'admin' }] }],
+      api_keys: [{ key: `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, name: 'typo', owner: { account: 'ghost@example.com' }, scopes: ['admin:accounts:read'] }],
+    });
+    const failed = await gatehouse(['import', bad, '--dry-run']);
+    expect(failed).toMatchObject({ code: 1, stdout: '' });
+    expect(failed.stderr).toBe(`gatehouse: ${bad}: api_keys[0] (name "typo"): key: the checksum does not match: the key is mistyped or truncated\n`);
+    expect(failed.stderr).not.toContain(key.slice(0, -1));
+
+    const unresolved = await writeSeed({ organizations: [{ slug: 'acme', name: 'Acme', members: [{ email: 'ghost@example.com', role: 'boss' }] }] });
+    const two = await gatehouse(['import', unresolved, '--dry-run']);
+    expect(two.code).toBe(1);
+    expect(two.stderr.trim().split('\n')).toEqual([`gatehouse: ${unresolved}: organizations[0] (slug "acme"): members[0].role: "boss" is not a role (known: admin, member, readonly; more with GATEHOUSE_ROLES)`]);
+    // Without MongoDB a dry run cannot see stored accounts: it says so instead of refusing.
+    const noted = await gatehouse(['import', await writeSeed({ organizations: [{ slug: 'acme', name: 'Acme', members: [{ email: 'ghost@example.com', role: 'admin' }] }] }), '--dry-run']);
+    expect(noted.code).toBe(0);
+    expect(noted.stdout).toContain('Not checked:\n  - organizations[0] (slug "acme"): members[0].email: the account "ghost@example.com" is not in this file');
+
+    const refused = await gatehouse(['import', EXAMPLE_SEED]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('gatehouse: import writes to MongoDB: set MONGODB_URI (memory storage lives only inside a server process: use GATEHOUSE_SEED there, or --dry-run to check a file)\n');
+    expect((await gatehouse(['import'])).code).toBe(2);
+  });
+
+  test('api-keys generate prints a fresh key for this environment and writes nothing', async () => {
+    const first = await gatehouse(['api-keys', 'generate']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^gh_test_\w+\n$/);
+    const key = first.stdout.trim();
+    expect(key).toMatch(API_KEY_PATTERN);
+    expect(parseApiKey(key)).toMatchObject({ env: 'test' });
+    expect((await gatehouse(['api-keys', 'generate'])).stdout.trim()).not.toBe(key);
+    const live = JSON.parse((await gatehouse(['api-keys', 'generate', '--env', 'live', '--json'])).stdout) as { key: string; id: string; prefix: string };
+    expect(parseApiKey(live.key)).toMatchObject({ env: 'live', id: live.id });
+    expect(live.prefix).toBe(`gh_live_${live.id}`);
+    expect(await gatehouse(['api-keys', 'generate', '--env', 'Not-OK'])).toMatchObject({ code: 2 });
+    // Not stored: the server does not know it.
+    expect((await gatehouse(['whoami'], { ...env, GATEHOUSE_API_KEY: key })).code).toBe(1);
+    expect((await gatehouse(['api-keys', '--help'])).stdout).toContain('usage: gatehouse api-keys generate');
   });
 
   test('bootstrap refuses to write to memory storage', async () => {

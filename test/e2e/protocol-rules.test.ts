@@ -37,7 +37,9 @@ describe('protocol rules', () => {
     expect(meta.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
 
     const jwks = await (await fetch(meta.jwks_uri!)).json() as { keys: Array<Record<string, unknown>> };
-    expect(jwks.keys.map((k) => k.alg)).toEqual(['ES256', 'RS256']);
+    // The signing keys first, then the next ones, published before they sign (verify only).
+    expect(jwks.keys.map((k) => `${k.alg} ${JSON.stringify(k.key_ops ?? null)}`))
+      .toEqual(['ES256 null', 'RS256 null', 'ES256 ["verify"]', 'RS256 ["verify"]']);
     for (const key of jwks.keys) expect(key).not.toHaveProperty('d');
   });
 

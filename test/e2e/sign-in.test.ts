@@ -39,6 +39,19 @@ describe.each([
     expect(userinfo).toMatchObject({ sub: account!.id, name: ADA.name, email: ADA.email, email_verified: false });
   });
 
+  test('prompt=login with consent asks for the password once, then consent, then returns to the app', async () => {
+    const browser = new Browser();
+    await signIn(web, WEB_CB, { scope: 'openid' }, browser);
+    const start = await startAuthorization(web, { redirect_uri: WEB_CB, scope: 'openid profile', prompt: 'login' });
+    let page = await browser.open(start.url.href, {}, WEB_CB);
+    expect(page.html).toMatch(/action="[^"]*\/login"/);
+    page = await login(browser, page, WEB_CB);
+    expect(page.html).toMatch(/action="[^"]*\/confirm"/);
+    page = await consent(browser, page, WEB_CB);
+    expect(page.url.startsWith(WEB_CB)).toBe(true);
+    expect(new URL(page.url).searchParams.get('code')).toEqual(expect.any(String));
+  });
+
   test('refresh tokens with offline_access rotate; a reused one revokes the grant', async () => {
     const { tokens } = await signIn(web, WEB_CB, { scope: 'openid offline_access', prompt: 'consent' });
     const first = tokens.refresh_token!;

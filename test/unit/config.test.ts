@@ -68,7 +68,7 @@ describe('configuration from the environment', () => {
   describe('in production', () => {
     const good = {
       NODE_ENV: 'production', ISSUER: 'https://id.example.com', COOKIE_KEYS: 'k'.repeat(32), SECRET_PEPPER: 'p'.repeat(32),
-      REDIS_URL: 'redis://127.0.0.1:6379', MONGODB_URI: 'mongodb://127.0.0.1/gh',
+      REDIS_URL: 'redis://127.0.0.1:6379', MONGODB_URI: 'mongodb://127.0.0.1/gh', KEY_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
     };
 
     test('a complete configuration starts, with no demo seed', () => {
@@ -81,6 +81,7 @@ describe('configuration from the environment', () => {
       ['SECRET_PEPPER', 'SECRET_PEPPER is required when NODE_ENV=production'],
       ['REDIS_URL', 'REDIS_URL and MONGODB_URI are required'],
       ['MONGODB_URI', 'REDIS_URL and MONGODB_URI are required'],
+      ['KEY_ENCRYPTION_KEYS', 'KEY_ENCRYPTION_KEYS is required when NODE_ENV=production'],
     ])('refuses to start without %s', (name, message) => {
       const env: Record<string, string | undefined> = { ...good, [name]: undefined };
       expect(() => loadConfig(env)).toThrow(message);

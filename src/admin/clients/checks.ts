@@ -1,9 +1,12 @@
+import { isIP } from 'node:net';
+
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 
 import { badRequest, GatehouseError, notFound } from '../../errors.ts';
 import { canSee, isPlatform, type Principal } from '../principal.ts';
 import { ADMIN_SCOPES } from '../scopes.ts';
+import { createAddressGuard, hostOf, STRICT_POLICY, systemResolver, type Resolver } from '../../security/ssrf.ts';
 import { isServiceAccount, orgOf, type ClientDirectory, type StoredClient } from '../../stores/client-directory.ts';
 
 /** The admin API's 400 shape (validate.ts) for one field. */
@@ -71,6 +74,31 @@ export async function validateWithProvider(provider: Pick<Provider, 'Client'>, c
     const message = err.error_description ?? err.message;
     const path = message.match(/[a-z_]+/g)?.find((word) => fieldNames.includes(word)) ?? 'body';
     throw invalid(path, message);
+  }
+}
+
+const registrationGuard = createAddressGuard(STRICT_POLICY);
+
+/**
+ * SSRF at registration: a `jwks_uri` (node-oidc-provider fetches it for private_key_jwt)
+ * must not point inside the network. A literal internal address, or a name that resolves
+ * to one, is refused naming the field. A name that does not resolve yet is let through:
+ * the fetch-time guard (http/guarded-fetch.ts) checks again at every fetch, since DNS
+ * answers can change after registration anyway.
+ */
+export async function checkFetchedUrls(client: StoredClient, resolve: Resolver = systemResolver): Promise<void> {
+  if (typeof client.jwks_uri !== 'string') return;
+  let url: URL;
+  try {
+    url = new URL(client.jwks_uri);
+  } catch {
+    return; // the provider's validation names a malformed URL
+  }
+  const host = hostOf(url);
+  const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
+  for (const address of addresses) {
+    const reason = registrationGuard.refusalOf(address);
+    if (reason !== undefined) throw invalid('jwks_uri', `must not point to an internal address (${reason})`);
   }
 }
 

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 
-import { GatehouseError, notFound } from '../../errors.ts';
+import { badRequest, GatehouseError, notFound } from '../../errors.ts';
 import type { ApiKeyService } from '../../security/api-keys.ts';
 import type { ApiKeyStore } from '../../stores/api-keys.ts';
-import { canSee, type Principal } from '../principal.ts';
+import { canSee, isPlatform, type Principal } from '../principal.ts';
 import { route } from '../route.ts';
 import { adminScope } from '../scopes.ts';
 
@@ -53,6 +53,13 @@ export function apiKeyRoutes(deps: { service: ApiKeyService; store: ApiKeyStore 
       summary: 'Create an API key for the caller; the key is in this response only',
       responses: { 201: { description: 'created', schema: withSecret } },
       async handle({ body, principal }) {
+        // A tier is a share of the server's capacity: the platform hands it out, or any
+        // key holder could make itself `premium`.
+        if (body.rate_limit_tier !== undefined && !isPlatform(principal)) {
+          throw badRequest('invalid body: rate_limit_tier: only a platform administrator may choose a rate-limit tier', {
+            fields: [{ path: 'rate_limit_tier', message: 'only a platform administrator may choose a rate-limit tier' }],
+          });
+        }
         const { key, record } = await service.issue(body, {
           owner: principal.subject, orgId: principal.orgId, allowedScopes: [...principal.scopes],
         });

@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import { GatehouseError } from '../../errors.ts';
 import type { SecretHasher } from '../../security/client-secrets.ts';
 import {
-  checkGrantable, checkPlatformOwned, duplicate, findVisible, invalid, ownerOrg, validateWithProvider,
+  checkGrantable, checkPlatformOwned, duplicate, findVisible, invalid, ownerOrg, validateWithProvider, checkFetchedUrls,
 } from '../clients/checks.ts';
 import type { ClientDirectory, StoredClient } from '../../stores/client-directory.ts';
 import { clientBody, clientPatch, clientView, FIELD_NAMES, mergePatch, publicClient, usesSecret } from '../clients/metadata.ts';
@@ -61,6 +61,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
         checkPlatformOwned(client, 'scope');
         if (usesSecret(client.token_endpoint_auth_method)) ({ client, secret } = withNewSecret(client, deps.secrets));
         await validateWithProvider(deps.provider, client, FIELD_NAMES);
+        await checkFetchedUrls(client);
         if (!(await deps.directory.create(client))) throw duplicate(client.client_id);
         return { status: 201, body: { ...publicClient(client), ...(secret ? { client_secret: secret } : {}) } };
       },
@@ -105,8 +106,9 @@ export function clientRoutes(deps: ClientRouteDeps) {
         if (usesSecret(method) && stored.client_secret_previous !== undefined) next.client_secret_previous = stored.client_secret_previous;
         checkPlatformOwned(next, 'scope');
         await validateWithProvider(deps.provider, next, FIELD_NAMES);
+        await checkFetchedUrls(next);
         await deps.directory.save(next);
-        return { body: publicClient(next) };
+        return { body: publicClient(next), audit: { before: publicClient(stored) } };
       },
     }),
     route({
@@ -128,9 +130,10 @@ export function clientRoutes(deps: ClientRouteDeps) {
       summary: "Delete a client: its secret stops working and its tokens stop being accepted",
       responses: { 204: { description: 'deleted' }, 404: { description: 'no such client' } },
       async handle({ params, principal }) {
-        await findVisible(deps.directory, principal, params.id!, 'client');
+        const stored = await findVisible(deps.directory, principal, params.id!, 'client');
         await deps.directory.remove(params.id!);
-        return { status: 204 };
+        const orgId = stored.org_id;
+        return { status: 204, audit: { before: publicClient(stored), orgId: typeof orgId === 'string' ? orgId : undefined } };
       },
     }),
   ];

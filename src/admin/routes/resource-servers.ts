@@ -20,7 +20,12 @@ const putBody = z.strictObject({
 
 /** `{identifier}` is the resource indicator, percent-encoded into one path segment. */
 function identifierOf(raw: string): string {
-  const identifier = decodeURIComponent(raw);
+  let identifier: string;
+  try {
+    identifier = decodeURIComponent(raw);
+  } catch {
+    throw notFound('no resource server with this identifier'); // a broken %-escape (URIError), not a server fault
+  }
   if (!URL.canParse(identifier) || identifier.includes('#')) throw notFound('no resource server with this identifier');
   return identifier;
 }

@@ -4,7 +4,7 @@ import * as z from 'zod';
 
 import { GatehouseError } from '../../errors.ts';
 import { IpAllowListError, parseIpAllowList } from '../../security/ip-allow-list.ts';
-import { checkGrantable, checkPlatformOwned, findVisible, ownerOrg, validateWithProvider } from '../clients/checks.ts';
+import { checkFetchedUrls, checkGrantable, checkPlatformOwned, findVisible, ownerOrg, validateWithProvider } from '../clients/checks.ts';
 import type { StoredClient } from '../../stores/client-directory.ts';
 import { previousSecretExpiry } from '../clients/metadata.ts';
 import { rotateBody, rotateSecret, withNewSecret } from '../clients/secret.ts';
@@ -35,7 +35,7 @@ function toView(c: StoredClient) {
 const toMetadata = (b: { name?: string; scopes?: string[]; ip_allow_list?: string[] }) => ({
   ...(b.name !== undefined ? { client_name: b.name } : {}),
   ...(b.scopes !== undefined ? { scope: b.scopes.join(' ') } : {}),
-  // Stored in canonical form; enforced at the token endpoint by a later change.
+  // Stored in canonical form; enforced wherever the client authenticates (oidc/client-auth-ip.ts).
   ...(b.ip_allow_list !== undefined ? { ip_allow_list: [...parseIpAllowList(b.ip_allow_list).entries] } : {}),
 });
 
@@ -85,6 +85,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
         }, deps.secrets);
         checkPlatformOwned(client, 'scopes');
         await validateWithProvider(deps.provider, client, FIELD_PATHS);
+        await checkFetchedUrls(client);
         if (!(await deps.directory.create(client))) throw new GatehouseError(500, 'server_error', 'generated client_id collided');
         return { status: 201, body: { ...toView(client), client_secret: secret } };
       },
@@ -118,8 +119,9 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
         const next: StoredClient = { ...stored, ...toMetadata(body) };
         checkPlatformOwned(next, 'scopes');
         await validateWithProvider(deps.provider, next, FIELD_PATHS);
+        await checkFetchedUrls(next);
         await deps.directory.save(next);
-        return { body: toView(next) };
+        return { body: toView(next), audit: { before: toView(stored) } };
       },
     }),
     route({
@@ -138,9 +140,9 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
       summary: 'Delete a service account: its secret stops working and its tokens stop being accepted',
       responses: { 204: { description: 'deleted' }, 404: { description: 'no such service account' } },
       async handle({ params, principal }) {
-        await findVisible(deps.directory, principal, params.id!, 'service_account');
+        const stored = await findVisible(deps.directory, principal, params.id!, 'service_account');
         await deps.directory.remove(params.id!);
-        return { status: 204 };
+        return { status: 204, audit: { before: toView(stored), orgId: toView(stored).org_id } };
       },
     }),
   ];

@@ -61,6 +61,21 @@ export function describeApiKeyStoreContract(name: string, make: () => Promise<Ap
       await expect(store.findById('unknown')).resolves.toBeUndefined();
     });
 
+    test('updateSettings replaces the settings of an active key; the expiry only moves earlier', async () => {
+      const r = makeRecord({ rateLimitTier: 'gold', orgId: 'org-1' });
+      await store.insert(r);
+      const settings = { name: 'renamed', scopes: ['write'], ipAllowList: ['10.0.0.0/8'], expiresAt: at(10 * 86400), rateLimitTier: undefined };
+      await expect(store.updateSettings(r.id, settings)).resolves.toBe(true);
+      const { rateLimitTier: _tier, ...rest } = r;
+      expect(await store.findById(r.id)).toStrictEqual({ ...rest, name: 'renamed', scopes: ['write'], ipAllowList: ['10.0.0.0/8'], expiresAt: at(10 * 86400) });
+      await store.updateSettings(r.id, { ...settings, expiresAt: at(200 * 86400), rateLimitTier: 'silver' });
+      expect(await store.findById(r.id)).toMatchObject({ expiresAt: at(10 * 86400), rateLimitTier: 'silver' });
+      await store.revoke(r.id, at(1));
+      await expect(store.updateSettings(r.id, { ...settings, name: 'after' })).resolves.toBe(false);
+      await expect(store.updateSettings('unknown', settings)).resolves.toBe(false);
+      expect((await store.findById(r.id))?.name).toBe('renamed');
+    });
+
     test('insert refuses a taken id', async () => {
       const r = makeRecord();
       await store.insert(r);

@@ -33,6 +33,15 @@ export function describeOrganizationStoreContract(name: string, make: () => Prom
       await expect(store.findById(org.id)).resolves.toBeUndefined();
     });
 
+    test('findBySlug finds by the exact slug, and nothing once deleted', async () => {
+      const org = await store.create({ name: 'Acme', slug: 'acme' });
+      await store.create({ name: 'Globex', slug: 'globex' });
+      expect(await store.findBySlug('acme')).toEqual(org);
+      await expect(store.findBySlug('acm')).resolves.toBeUndefined();
+      await store.delete(org.id);
+      await expect(store.findBySlug('acme')).resolves.toBeUndefined();
+    });
+
     test('a taken slug is DuplicateSlugError; a deleted one is free again', async () => {
       const org = await store.create({ name: 'A', slug: 'taken' });
       await expect(store.create({ name: 'B', slug: 'taken' })).rejects.toBeInstanceOf(DuplicateSlugError);

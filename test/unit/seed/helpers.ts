@@ -2,6 +2,20 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { ADMIN_SCOPES } from '../../../src/admin/scopes.ts';
+import { createApiKeyService } from '../../../src/security/api-keys.ts';
+import { createSecretHasher } from '../../../src/security/client-secrets.ts';
+import { createRoles } from '../../../src/security/roles.ts';
+import type { SeedDeps } from '../../../src/seed/index.ts';
+import { seedDepsFromStores } from '../../../src/seed/store-deps.ts';
+import { createMemoryAccountStore } from '../../../src/stores/accounts.ts';
+import { createMemoryBackend } from '../../../src/stores/adapters/memory.ts';
+import { createMemoryApiKeyStore } from '../../../src/stores/api-keys.ts';
+import { createMemoryClientDirectory } from '../../../src/stores/client-directory.ts';
+import { createMemoryMembershipStore } from '../../../src/stores/memberships.ts';
+import { createMemoryOrganizationStore } from '../../../src/stores/organizations.ts';
+import { createMemoryResourceServerStore } from '../../../src/stores/resource-servers.ts';
+
 /** Writes `content` (a string, or JSON-serialised) to a fresh temp file and returns its path. */
 export async function seedFile(content: unknown, name = 'seed.json'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-seed-'));
@@ -27,3 +41,27 @@ export const goodSeed = () => ({
     },
   ],
 });
+
+/** Full import dependencies on memory stores (as a server without MongoDB has them), with a settable clock. */
+export function memoryDeps(overrides: Partial<SeedDeps> = {}) {
+  const clock = { now: new Date('2030-01-01T00:00:00Z') };
+  const stores = {
+    accounts: createMemoryAccountStore(),
+    organizations: createMemoryOrganizationStore(),
+    memberships: createMemoryMembershipStore(),
+    clients: createMemoryClientDirectory(createMemoryBackend().adapterFor('Client')),
+    resourceServers: createMemoryResourceServerStore(),
+  };
+  const apiKeyStore = createMemoryApiKeyStore();
+  const apiKeys = createApiKeyService({ store: apiKeyStore, pepper: PEPPER, env: 'test', now: () => clock.now });
+  const deps: SeedDeps = {
+    ...seedDepsFromStores(stores, {
+      passwords: { hash: async (p: string) => `$argon2id$fake$${p.length}` }, secrets: createSecretHasher(PEPPER), apiKeys,
+      roles: createRoles({ auditor: ['admin:accounts:read'] }), knownScopes: new Set(['openid', 'api:read', 'api:write', ...ADMIN_SCOPES]),
+    }),
+    ...overrides,
+  };
+  return { deps, ...stores, apiKeyStore, apiKeys, clock };
+}
+
+export const PEPPER = 'pepper-for-unit-tests-0123456789abcdef';

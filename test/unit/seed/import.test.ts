@@ -1,24 +1,23 @@
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
-import Provider from 'oidc-provider';
+import { loadConfig } from '../../../src/config/index.ts';
 import { createSecretHasher } from '../../../src/security/client-secrets.ts';
 import { createPasswordHasher } from '../../../src/security/passwords.ts';
+import { createClientValidator } from '../../../src/seed/client-validator.ts';
 import { importSeed, parseSeed, SeedError, type SeedClientMetadata, type SeedDeps } from '../../../src/seed/index.ts';
-import { createMemoryAccountStore } from '../../../src/stores/accounts.ts';
-import { GOOD_PASSWORD, GOOD_SECRET, goodSeed, seedFile } from './helpers.ts';
+import { GOOD_PASSWORD, GOOD_SECRET, goodSeed, memoryDeps, PEPPER, seedFile } from './helpers.ts';
 
 const passwords = createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
-const secrets = createSecretHasher('pepper-for-unit-tests-0123456789abcdef');
+const secrets = createSecretHasher(PEPPER);
 
 function deps(overrides: Partial<SeedDeps> = {}) {
-  const accounts = createMemoryAccountStore();
   const clients = new Map<string, SeedClientMetadata>();
-  const d: SeedDeps = {
-    accounts, passwords, secrets,
+  const { deps: d, accounts } = memoryDeps({
+    passwords,
     upsertClient: async (metadata) => { clients.set(metadata.client_id, metadata); },
-    upsertResourceServer: async () => undefined,
+    findClient: async (id) => clients.get(id),
     ...overrides,
-  };
+  });
   return { d, accounts, clients };
 }
 
@@ -29,9 +28,9 @@ describe('importSeed', () => {
     const { d, accounts, clients } = deps();
     const summary = await importSeed(await parsedGood(), d);
     expect(summary).toEqual({
-      accounts: [{ email: 'ada@example.com', created: true }],
-      clients: [{ client_id: 'spa', client_name: undefined }, { client_id: 'web', client_name: 'Web' }],
-      resource_servers: [],
+      accounts: [{ email: 'ada@example.com', created: true }], organizations: [], memberships: [],
+      clients: [{ client_id: 'spa', client_name: undefined, created: true }, { client_id: 'web', client_name: 'Web', created: true }],
+      resource_servers: [], api_keys: [], notes: [],
     });
 
     const ada = await accounts.findByEmail('ada@example.com');
@@ -102,30 +101,13 @@ describe('importSeed', () => {
   });
 });
 
-describe('seed files against a real node-oidc-provider Client.validate', () => {
-  // Only Client.validate is used: the provider's quick-start warnings (memory adapter,
-  // dev keys) do not apply and are muted while it is built.
-  let provider: Provider;
-  beforeAll(() => {
-    const warn = console.warn;
-    console.warn = () => {};
-    try {
-      provider = makeProvider();
-    } finally {
-      console.warn = warn;
-    }
-  });
-  const makeProvider = () => new Provider('http://localhost:3000', {
-    scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
-    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
-    extraClientMetadata: { properties: ['first_party'] },
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    features: { clientCredentials: { enabled: true }, introspection: { enabled: true }, devInteractions: { enabled: false } },
-  });
+describe("seed files against the server's own node-oidc-provider Client.validate", () => {
+  // The provider `gatehouse import` builds: the server's configuration, nothing served.
+  const validateClient = createClientValidator(loadConfig({ LOG_LEVEL: 'silent' }));
 
   test.each(['config/dev-seed.json', 'config/seed.example.json'])('%s', async (file) => {
     const path = fileURLToPath(new URL(`../../../${file}`, import.meta.url));
-    const { d, clients } = deps({ validateClient: async (m) => { await provider.Client.validate(m); } });
+    const { d, clients } = deps({ validateClient });
     const summary = await importSeed(await parseSeed(path, { vars: { ISSUER: 'http://localhost:3000' } }), d);
     expect(summary.clients.length).toBeGreaterThan(1);
     expect(clients.size).toBe(summary.clients.length);

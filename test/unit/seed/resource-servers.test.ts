@@ -1,21 +1,9 @@
 import { importSeed, SeedError, validateSeed } from '../../../src/seed/index.ts';
-import { createMemoryAccountStore } from '../../../src/stores/accounts.ts';
-import { createMemoryResourceServerStore } from '../../../src/stores/resource-servers.ts';
-import { createSecretHasher } from '../../../src/security/client-secrets.ts';
+import { memoryDeps } from './helpers.ts';
 
 const deps = () => {
-  const resourceServers = createMemoryResourceServerStore();
-  return {
-    resourceServers,
-    deps: {
-      accounts: createMemoryAccountStore(),
-      passwords: { hash: async () => '$argon2id$unused' },
-      secrets: createSecretHasher('p'.repeat(32)),
-      upsertClient: async () => undefined,
-      upsertResourceServer: (s: Parameters<typeof resourceServers.upsert>[0]) => resourceServers.upsert(s),
-      knownScopes: new Set(['api:read', 'api:write']),
-    },
-  };
+  const { deps: d, resourceServers } = memoryDeps({ knownScopes: new Set(['api:read', 'api:write']) });
+  return { resourceServers, deps: d };
 };
 
 describe('resource servers in a seed', () => {

@@ -62,6 +62,14 @@ export function describeAccountStoreContract(name: string, make: () => Promise<A
       await expect(store.recordLogin('unknown', at)).resolves.toBeUndefined();
     });
 
+    test('update grants and withdraws platform admin', async () => {
+      const a = await store.create(input('ada@example.com'));
+      expect(a.platformAdmin).toBeUndefined();
+      expect((await store.update(a.id, { platformAdmin: true }))?.platformAdmin).toBe(true);
+      expect((await store.findById(a.id))?.platformAdmin).toBe(true);
+      expect((await store.update(a.id, { platformAdmin: false }))?.platformAdmin).toBeUndefined();
+    });
+
     test('returned accounts are copies', async () => {
       const a = await store.create(input('ada@example.com'));
       a.name = 'changed';

@@ -1,5 +1,8 @@
 import { createMemorySigningKeyStore, describeKeys, ensureSigningKeys, jwkThumbprint } from '../../../src/stores/signing-keys.ts';
 import { createMongoSigningKeyStore } from '../../../src/stores/signing-keys-mongo.ts';
+import { randomBytes } from 'node:crypto';
+
+import { createKeyCipher, parseKeks } from '../../../src/security/key-encryption.ts';
 import { describeWithMongo, uniqueCollection } from './mongo.ts';
 import { describeSigningKeyContract } from './signing-keys.contract.ts';
 
@@ -11,7 +14,8 @@ test('jwkThumbprint matches the RFC 7638 §3.1 example', () => {
 test('describeKeys shows alg and kid, never key material', async () => {
   const { keys } = await ensureSigningKeys(createMemorySigningKeyStore());
   const text = describeKeys(keys);
-  expect(text).toBe(`ES256 ${keys[0]!.kid}, RS256 ${keys[1]!.kid}`);
+  expect(text).toBe(keys.map((k) => `${k.alg} ${k.kid}`).join(', '));
+  expect(text).toMatch(/^ES256 \S+, RS256 \S+, ES256 \S+, RS256 \S+$/);
   for (const k of keys) expect(text).not.toContain(k.d!);
 });
 
@@ -26,5 +30,24 @@ describeWithMongo('MongoDB signing key store', (db) => {
     const store = createMongoSigningKeyStore(db(), { collection });
     await store.prepare();
     return { store, anotherNode: () => createMongoSigningKeyStore(db(), { collection }) };
+  });
+
+  const cipher = createKeyCipher(parseKeks([`k1:${randomBytes(32).toString('base64')}`]));
+  describeSigningKeyContract('contract, encrypted at rest', async () => {
+    const collection = uniqueCollection('signing_keys');
+    const store = createMongoSigningKeyStore(db(), { collection, cipher });
+    return { store, anotherNode: () => createMongoSigningKeyStore(db(), { collection, cipher }) };
+  });
+
+  test('with a cipher, no private member is readable in the stored document', async () => {
+    const collection = uniqueCollection('signing_keys');
+    await ensureSigningKeys(createMongoSigningKeyStore(db(), { collection, cipher }));
+    const docs = await db().collection(collection).find({}).toArray();
+    expect(docs).toHaveLength(4);
+    for (const doc of docs) {
+      expect(doc.jwk.public).not.toHaveProperty('d');
+      expect(doc.jwk.sealed).toMatchObject({ alg: 'A256GCM', kek: 'k1' });
+      expect(JSON.stringify(doc)).not.toMatch(/"d":/);
+    }
   });
 });

@@ -1,0 +1,54 @@
+import { emissionIntervalMs, type RateLimitTier } from './tiers.ts';
+
+/**
+ * The Generic Cell Rate Algorithm (ITU-T I.371): a token bucket kept as one number per
+ * bucket, the "theoretical arrival time" (TAT) — when the bucket will be full again. A
+ * request costs one emission interval T = period / rate; it fits when the bucket is not
+ * more than (burst − 1)·T ahead of now. One number per key makes the Redis version one
+ * GET and one SET inside a script (redis-limiter.ts), and this file the in-process one.
+ */
+export interface BucketRequest {
+  /** e.g. `token:client:web`; the limiter adds its own namespace. */
+  key: string;
+  tier: RateLimitTier;
+}
+
+export interface BucketState {
+  /** This bucket had room for the request. */
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Until the bucket is full again (ms). */
+  resetMs: number;
+  /** Until one more request fits than `remaining` says (ms); 0 when full. For a refusal: the Retry-After. */
+  nextMs: number;
+}
+
+export interface RateLimiter {
+  /**
+   * Counts one request in every bucket, atomically and all-or-nothing: if any bucket is
+   * out of room, none is charged (a refused request must not use up the other quotas).
+   */
+  take(buckets: readonly BucketRequest[]): Promise<BucketState[]>;
+}
+
+/** Whether a request fits a bucket whose TAT is `tat` (undefined: never used, or expired). */
+export function fits(tat: number | undefined, now: number, tier: RateLimitTier): boolean {
+  const t = emissionIntervalMs(tier);
+  return Math.max(tat ?? now, now) + t - tier.burst * t <= now;
+}
+
+/** The TAT after one more request. */
+export function charge(tat: number | undefined, now: number, tier: RateLimitTier): number {
+  return Math.max(tat ?? now, now) + emissionIntervalMs(tier);
+}
+
+/** What a caller is told about a bucket whose TAT is `tat` (after charging, if it was). */
+export function stateOf(tat: number | undefined, now: number, tier: RateLimitTier, allowed: boolean): BucketState {
+  const t = emissionIntervalMs(tier);
+  const ahead = Math.max(tat ?? now, now) - now;
+  const free = tier.burst * t - ahead; // room left, in ms of refill
+  const remaining = Math.max(0, Math.min(tier.burst, Math.floor(free / t + 1e-9)));
+  const nextMs = remaining >= tier.burst ? 0 : Math.ceil(t - (free - remaining * t));
+  return { allowed, limit: tier.burst, remaining, resetMs: Math.ceil(ahead), nextMs };
+}

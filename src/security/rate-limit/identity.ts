@@ -1,0 +1,103 @@
+import type { Context } from 'koa';
+import ipaddr from 'ipaddr.js';
+
+import { parseApiKey } from '../api-key-format.ts';
+import { peekForm } from './peek-form.ts';
+
+/** The endpoints that are rate limited; the label of `gatehouse_rate_limit_refusals_total`. */
+export type LimitedEndpoint = 'token' | 'introspection' | 'revocation' | 'authorization' | 'login' | 'registration' | 'admin';
+
+/** Who a request says it is, before anyone has checked: a client id or an API key id. */
+export interface ClaimedIdentity {
+  scope: 'client' | 'api_key';
+  id: string;
+}
+
+const CLIENT_ENDPOINTS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'introspection', 'revocation']);
+/** Longest client id worth looking up (the seed's limit); longer ones cannot be registered. */
+const MAX_CLIENT_ID = 255;
+/** Token, introspection and revocation bodies are small; a longer one is not peeked at. */
+const PEEK_LIMIT = 8 * 1024;
+
+/**
+ * Which limited endpoint a request is for, from its method and path alone (node-oidc-provider's
+ * default route paths; Gatehouse's pages and admin API). CORS preflights are never limited.
+ */
+export function endpointOf(method: string, path: string): LimitedEndpoint | undefined {
+  if (method === 'OPTIONS') return undefined;
+  if (path === '/token') return 'token';
+  if (path === '/token/introspection') return 'introspection';
+  if (path === '/token/revocation') return 'revocation';
+  if (path === '/auth' || path.startsWith('/auth/')) return 'authorization';
+  // The login, consent and cancel forms; showing them (GET) is not limited.
+  if (method === 'POST' && path.startsWith('/interaction/')) return 'login';
+  // Dynamic registration (RFC 7591) when enabled, and invitation links (choosing a password).
+  if (path === '/reg' || path.startsWith('/reg/') || path.startsWith('/invitations/')) return 'registration';
+  if (path === '/api/v1' || path.startsWith('/api/v1/')) return 'admin';
+  return undefined;
+}
+
+/**
+ * The bucket key for a source address. An IPv6 host usually holds a whole /64 (RFC 6177,
+ * RFC 8981 temporary addresses), so limiting each address alone would be no limit: the /64
+ * is the unit. IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function addressKey(ip: string): string {
+  try {
+    const addr = ipaddr.process(ip);
+    if (addr.kind() === 'ipv4') return addr.toString();
+    return `${(addr as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+  } catch {
+    return ip || 'unknown';
+  }
+}
+
+/**
+ * The identity a request claims, read cheaply and never verified (verifying is the
+ * provider's and the admin API's job, after this):
+ * - token, introspection, revocation: the client id from HTTP Basic (RFC 6749 §2.3.1,
+ *   form-encoded user name), else the body's `client_id`, else the `sub` of a
+ *   `client_assertion` (RFC 7523 §3: the client id) — the body is peeked at, not consumed;
+ * - the admin API: the id inside an API key (api-key-format.ts; its checksum is checked,
+ *   no store is asked).
+ */
+export async function claimedIdentity(ctx: Context, endpoint: LimitedEndpoint): Promise<ClaimedIdentity | undefined> {
+  if (endpoint === 'admin') {
+    const bearer = /^Bearer +(\S+) *$/i.exec(ctx.get('Authorization'))?.[1];
+    const id = parseApiKey(bearer ?? ctx.get('X-API-Key'))?.id;
+    return id ? { scope: 'api_key', id } : undefined;
+  }
+  if (!CLIENT_ENDPOINTS.has(endpoint)) return undefined;
+  const clientId = basicUser(ctx.get('Authorization')) ?? await bodyClientId(ctx);
+  return clientId && clientId.length <= MAX_CLIENT_ID ? { scope: 'client', id: clientId } : undefined;
+}
+
+function basicUser(header: string): string | undefined {
+  const m = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+  } catch {
+    return decoded.slice(0, colon);
+  }
+}
+
+async function bodyClientId(ctx: Context): Promise<string | undefined> {
+  if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return undefined;
+  const length = Number(ctx.get('Content-Length'));
+  if (!Number.isSafeInteger(length) || length <= 0 || length > PEEK_LIMIT) return undefined;
+  const form = await peekForm(ctx.req, length);
+  const clientId = form?.get('client_id');
+  if (clientId) return clientId;
+  const assertion = form?.get('client_assertion');
+  if (!assertion) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    return typeof payload.sub === 'string' ? payload.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
