@@ -56,7 +56,7 @@ export function limitUserCodeEntry(options: UserCodeLimitOptions) {
     ctx.status = 429;
     await options.render(ctx, 'device-input', {
       action: '/device', xsrf: '', userCode: '',
-      error: `Too many codes were entered from your network. Wait ${retryAfter} second${retryAfter === 1 ? '' : 's'}, then try again.`,
+      errorKey: 'device.error.tooMany', errorParams: { seconds: retryAfter },
     });
   };
 }

@@ -2,6 +2,7 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 
 import { describeScope } from './scopes.ts';
 import type { Render } from './views.ts';
+import type { MessageKey } from '../i18n/index.ts';
 
 type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
 export type DeviceFlowPages = Required<Pick<DeviceFlow, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>>;
@@ -12,13 +13,13 @@ export type DeviceFlowPages = Required<Pick<DeviceFlow, 'userCodeInputSource' | 
  * told apart by class name; any other error (a form whose xsrf secret no longer matches
  * the session) gets the generic message.
  */
-const CODE_ERRORS: Readonly<Record<string, string>> = {
-  NoCodeError: 'Enter the code shown on your device.',
-  NotFoundError: 'That code is not right. Check the code on your device and try again.',
-  ExpiredError: 'That code has expired. Start again on your device to get a new code.',
-  AlreadyUsedError: 'That code has already been used. Start again on your device to get a new code.',
+const CODE_ERRORS: Readonly<Record<string, MessageKey>> = {
+  NoCodeError: 'device.error.noCode',
+  NotFoundError: 'device.error.notFound',
+  ExpiredError: 'device.error.expired',
+  AlreadyUsedError: 'device.error.alreadyUsed',
 };
-export const FORM_EXPIRED = 'This page has expired. Enter the code again.';
+export const FORM_EXPIRED: MessageKey = 'device.error.formExpired';
 
 /**
  * The xsrf secret node-oidc-provider keeps in the session for the device forms
@@ -49,10 +50,10 @@ export function deviceFlowPages(render: Render): DeviceFlowPages {
         ctx.status = 200;
         return render(page, 'device-denied', {});
       }
-      let error: string | undefined;
+      let errorKey: MessageKey | undefined;
       let xsrf = xsrfOf(ctx);
       if (err) {
-        error = CODE_ERRORS[err.name] ?? FORM_EXPIRED;
+        errorKey = CODE_ERRORS[err.name] ?? FORM_EXPIRED;
         ctx.status = 400;
         // A form posted with no stored session (it expired, or the store restarted): the
         // provider's error path has just put a fresh xsrf secret on a session that was
@@ -66,7 +67,7 @@ export function deviceFlowPages(render: Render): DeviceFlowPages {
       }
       const typed = (err as { userCode?: unknown } | undefined)?.userCode;
       await render(page, 'device-input', {
-        action: ctx.oidc.urlFor('code_verification'), xsrf, error,
+        action: ctx.oidc.urlFor('code_verification'), xsrf, errorKey,
         userCode: typeof typed === 'string' ? typed : '',
       });
     },

@@ -151,6 +151,15 @@ describe.each([
     expect(confirm.html).toContain(device.user_code);
   });
 
+  test('the device pages speak the language the browser asks for', async () => {
+    const browser = new Browser();
+    const page = await browser.open(`${server.issuer}/device`, { headers: { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' } });
+    expect(page.html).toContain('<html lang="de"');
+    expect(page.html).toContain('Gerät verbinden');
+    const landing = await browser.open(`${server.issuer}/`, { headers: { 'accept-language': 'de' } });
+    expect(landing.html).toContain('Gerät verbinden');
+  });
+
   test('a wrong code keeps the person on the page with a message, the typed code and aria-invalid', async () => {
     const page = await enterCode(new Browser(), `${server.issuer}/device`, 'zzzz-zzzx');
     expect(page.status).toBe(400);
