@@ -83,9 +83,16 @@ export function normaliseEmail(email: string): string {
   return email.trim().normalize('NFC').toLowerCase();
 }
 
-/** 128 random bits, base64url (22 chars): unguessable, URL-safe, fits OIDC's 255-char `sub`. */
+/**
+ * 128 random bits, base64url (22 chars): unguessable, URL-safe, fits OIDC's 255-char `sub`.
+ * Never with a leading "-": command lines (the `gatehouse` CLI, curl, grep) would take such
+ * an id for an option. Redrawing on a leading "-" costs 1/64 of a bit.
+ */
 export function newAccountId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 const copy = (a: Account): Account => ({ ...a });

@@ -17,3 +17,10 @@ describeWithMongo('MongoDB account store', (db) => {
     return store;
   });
 });
+
+test('account and organization ids never start with "-" (a command line would read an option)', async () => {
+  const { newAccountId } = await import('../../../src/stores/accounts.ts');
+  const ids = Array.from({ length: 2000 }, newAccountId);
+  expect(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(id))).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+});
