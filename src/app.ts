@@ -46,6 +46,12 @@ import { accountPages } from './account/index.ts';
 import { assetsRouter } from './interactions/assets.ts';
 import { createTheme } from './interactions/theme.ts';
 import type { PasswordHasher } from './security/passwords.ts';
+import type { BackchannelLogout } from './oidc/backchannel.ts';
+import { hidePendingClients } from './oidc/registration-clients.ts';
+import { setUpRegistration } from './oidc/registration.ts';
+import { registerTokenExchange } from './oidc/token-exchange.ts';
+import { createJwtAccessTokenVerifier } from './oidc/jwt-access-tokens.ts';
+import { adminResourceFor } from './admin/scopes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -73,6 +79,8 @@ export interface AppDeps {
   rateLimiting: RateLimiting;
   /** Hashes the new password set on the account pages (security/passwords.ts). */
   passwords: Pick<PasswordHasher, 'hash'>;
+  /** Back-channel logout delivery, in the background with retries (oidc/backchannel.ts). */
+  backchannelLogout?: BackchannelLogout;
 }
 
 export interface App {
@@ -94,8 +102,10 @@ export function createApp(deps: AppDeps): App {
   const tenancy = createTenancyResolver(deps.tenancy);
   const provider = createProvider({
     tenancy,
-    config, adapter: deps.adapter, accounts: deps.accounts, secrets: deps.secrets, resourceServers: deps.resourceServers,
+    // A self-registered client waiting for approval does not exist for the provider (oidc/registration-clients.ts).
+    config, adapter: hidePendingClients(deps.adapter), accounts: deps.accounts, secrets: deps.secrets, resourceServers: deps.resourceServers,
     signingKeys: deps.keyRing.providerKeys(), pages: createProviderPages(render), devicePages: deviceFlowPages(render),
+    ...(deps.backchannelLogout && { backchannelLogout: deps.backchannelLogout }),
   });
   deps.keyRing.attach(provider);
 
@@ -152,6 +162,19 @@ export function createApp(deps: AppDeps): App {
     }),
     apiKeys(deps.apiKeys),
   ], { revocation: deps.revocation }));
+  // RFC 8693 token exchange (TOKEN_EXCHANGE=on; docs/token-exchange.md).
+  if (config.tokenExchange.enabled) {
+    registerTokenExchange(provider, {
+      provider, jwt: createJwtAccessTokenVerifier({ issuer: config.issuer, jwks }), apiKeys: deps.apiKeys, revocation: deps.revocation,
+      ttlSeconds: config.tokenExchange.ttlSeconds, resourceServers: deps.resourceServers, adminResource: adminResourceFor(config.issuer),
+    });
+  }
+  // RFC 7591 / RFC 7592 dynamic client registration (REGISTRATION; docs/registration.md).
+  const registration = setUpRegistration(provider, {
+    config: config.registration, issuer: config.issuer, adapter: deps.adapter, directory: deps.clients, secrets: deps.secrets,
+    audit: deps.audit, limiter: deps.rateLimiting.requests, tiers: config.rateLimits.tiers,
+    onError: (err, what) => logger.warn({ err }, what),
+  });
   provider.use(revokeJwtAccessTokens({
     issuer: config.issuer, jwks, revocation: deps.revocation, onError: (err) => logger.error({ err }, 'revoking a JWT access token failed'),
   }));
@@ -161,11 +184,13 @@ export function createApp(deps: AppDeps): App {
     provider.use(metricsRouter({ contentType: registry.contentType, body: () => registry.metrics() }, config.metrics.token).routes());
   }
   provider.use(errorHandler({ render, logger }));
+  registration.mount();
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
     apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers, tenancy: deps.tenancy,
     clients: deps.clients, secrets: deps.secrets, grants: deps.grants, signingKeys: deps.keyRing, tenancyResolver: tenancy, audit: deps.audit,
-    revocation: deps.revocation,
+    revocation: deps.revocation, backchannelPolicy: config.backchannelLogout,
+    ...(registration.tokens && { registration: { tokens: registration.tokens, directory: deps.clients } }),
     ...deps.auditAdmin,
   });
   provider.use(admin.routes());

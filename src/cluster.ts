@@ -16,8 +16,11 @@ export const READY_MESSAGE = 'gatehouse:ready';
  * unreachable backend) fails the whole start: retrying it would only fail again.
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
-  // Workers must agree on cookie keys and the pepper, even generated ones.
-  const env = { COOKIE_KEYS: config.cookieKeys.join(','), SECRET_PEPPER: config.secretPepper };
+  // Workers must agree on cookie keys, the pepper and the DPoP nonce secret, even generated ones.
+  const env = {
+    COOKIE_KEYS: config.cookieKeys.join(','), SECRET_PEPPER: config.secretPepper,
+    DPOP_NONCE_SECRET: config.dpop.nonceSecret.toString('base64url'),
+  };
   const ready = new Set<number>();
   let stopping = false;
 

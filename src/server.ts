@@ -26,6 +26,9 @@ import { openStores, type Stores } from './stores/index.ts';
 import { createKeyRing } from './oidc/key-ring.ts';
 import type { SigningKeyStore } from './stores/signing-keys.ts';
 import { createAuditLog } from './audit/index.ts';
+import type { Scheduler } from './audit/webhook-dispatcher.ts';
+import { createBackchannelLogout } from './oidc/backchannel.ts';
+import { sweepUnusedClients } from './oidc/registration-clients.ts';
 
 export interface Running {
   readonly url: string;
@@ -49,6 +52,8 @@ export interface StartOptions {
    * MongoDB sign alike (the multi-node tests). Production shares them through MongoDB.
    */
   signingKeyStore?: SigningKeyStore;
+  /** Tests: the timers back-channel logout retries wait on. */
+  backchannelSchedule?: Scheduler;
 }
 
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<Running> {
@@ -93,15 +98,20 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       }),
       endAccess: createAccountAccessEnder({ adapter, store: stores.accountAccess, revocation }),
     };
+    // Logout tokens go out in the background, retried; shutdown cancels waiting retries.
+    const backchannelLogout = createBackchannelLogout({ config, logger, ...(options.backchannelSchedule && { schedule: options.backchannelSchedule }) });
+    // Deleting a client through this directory revokes its tokens too.
+    const clients = revokeTokensOnRemove(stores.clients, revocation);
     const { koa, provider } = createApp({
       config, logger, adapter, accounts, secrets, keyRing, probes: stores.probes,
       resourceServers: stores.resourceServers, metrics, apiKeys, apiKeyStore: stores.apiKeys, tenancy,
-      clients: revokeTokensOnRemove(stores.clients, revocation), revocation,
+      clients, revocation,
       grants: { access: stores.accountAccess, revokeGrant: (id) => revokeGrant(adapter, id) },
       audit: auditLog.sink,
       auditAdmin: auditLog.admin,
       rateLimiting,
       passwords,
+      backchannelLogout,
     });
     trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 
@@ -119,6 +129,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       keyRing.refresh().catch((err: unknown) => logger.warn({ err }, 'refreshing signing keys failed'));
     }, config.keys.refreshSeconds * 1000);
     keyTimer.unref();
+    // Self-registered clients that never got a token expire (REGISTRATION_UNUSED_TTL_DAYS).
+    const sweepTimer = config.registration.mode === 'off' ? undefined : setInterval(() => {
+      sweepUnusedClients({ directory: clients, unusedTtlDays: config.registration.unusedTtlDays, audit: auditLog.sink })
+        .catch((err: unknown) => logger.warn({ err }, 'deleting unused self-registered clients failed'));
+    }, 3_600_000);
+    sweepTimer?.unref();
 
     const server = createServer(koa.callback());
     await new Promise<void>((resolve, reject) => {
@@ -143,8 +159,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       apiKeys,
       async close() {
         clearInterval(keyTimer);
+        clearInterval(sweepTimer);
         metricsServer?.close();
         await stopServer(server, config.shutdownTimeoutMs);
+        backchannelLogout.close();
         // The requests are done: write the audit events they queued before the stores go.
         await auditLog.close();
         await rateLimiting.close();

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 
 import { GatehouseError } from '../errors.ts';
+import { createDpopProofVerifier, DPOP_ALGORITHMS } from '../oidc/dpop-proof.ts';
 import type { AuditSink } from '../audit/events.ts';
 import { API_KEY_PATTERN, checkApiKey } from '../security/api-key-format.ts';
 import type { ApiKeyService } from '../security/api-keys.ts';
@@ -27,12 +28,19 @@ function unauthorized(ctx: Context, description: string, presented: boolean): Ga
   return new GatehouseError(401, 'invalid_token', description);
 }
 
-/** `Authorization: Bearer <credential>` or `X-API-Key: <key>`. */
-function credentialOf(ctx: Context): string | undefined {
+/** `Authorization: Bearer <credential>`, `Authorization: DPoP <access token>` (RFC 9449 §7.1) or `X-API-Key: <key>`. */
+function credentialOf(ctx: Context): { value: string; dpop: boolean } | undefined {
   const header = ctx.get('Authorization');
-  const match = /^Bearer +([\x21-\x7E]+) *$/i.exec(header);
-  if (match) return match[1];
-  return ctx.get('X-API-Key') || undefined;
+  const match = /^(Bearer|DPoP) +([\x21-\x7E]+) *$/i.exec(header);
+  if (match) return { value: match[2]!, dpop: match[1]!.toLowerCase() === 'dpop' };
+  const key = ctx.get('X-API-Key');
+  return key ? { value: key, dpop: false } : undefined;
+}
+
+/** 401 with an RFC 9449 §7.1 challenge, for a DPoP-bound token without a good proof. */
+function dpopRefused(ctx: Context, error: 'invalid_token' | 'invalid_dpop_proof', description: string): GatehouseError {
+  ctx.set('WWW-Authenticate', `DPoP realm="${REALM}", error="${error}", error_description="${description}", algs="${DPOP_ALGORITHMS.join(' ')}"`);
+  return new GatehouseError(401, error, description);
 }
 
 /**
@@ -59,11 +67,30 @@ export function authenticate(options: {
     return new GatehouseError(403, 'access_denied', `requests from this address are not allowed for this ${what}`);
   };
 
-  return async function authenticateCaller(ctx: Context, next: Next) {
-    const credential = credentialOf(ctx);
-    if (!credential) throw unauthorized(ctx, 'an API key or access token is required', false);
+  const verifyDpopProof = createDpopProofVerifier({
+    unique: (clientId, jti, exp) => options.provider.ReplayDetection.unique(clientId, jti, exp),
+  });
+  /**
+   * RFC 9449 §7.1: a DPoP-bound access token counts only under the DPoP scheme with a proof
+   * of its key, so a stolen token alone opens nothing; the DPoP scheme with an unbound
+   * token is refused too, as the provider's userinfo does.
+   */
+  async function checkSenderConstraint(ctx: Context, token: { jkt?: string | undefined; clientId?: string | undefined }, presented: { value: string; dpop: boolean }) {
+    if (!token.jkt) throw unauthorized(ctx, 'this access token is not DPoP-bound: send it as a Bearer token', true);
+    if (!presented.dpop) throw dpopRefused(ctx, 'invalid_token', 'this access token is DPoP-bound: send it as "Authorization: DPoP" with a DPoP proof');
+    const result = await verifyDpopProof({
+      proof: ctx.get('DPoP') || undefined, method: ctx.method, url: new URL(ctx.path, ctx.href).href,
+      accessToken: presented.value, jkt: token.jkt, clientId: token.clientId!,
+    });
+    if (!result.ok) throw dpopRefused(ctx, 'invalid_dpop_proof', result.reason);
+  }
 
-    if (API_KEY_PATTERN.test(credential)) {
+  return async function authenticateCaller(ctx: Context, next: Next) {
+    const presented = credentialOf(ctx);
+    if (!presented) throw unauthorized(ctx, 'an API key or access token is required', false);
+    const credential = presented.value;
+
+    if (!presented.dpop && API_KEY_PATTERN.test(credential)) {
       const result = await options.apiKeys.verify(credential, { ip: ctx.ip });
       // ip_not_allowed comes only after the secret matched (security/api-keys.ts): the
       // caller holds the key, and is told plainly that the address is what is wrong.
@@ -85,6 +112,7 @@ export function authenticate(options: {
     // A deleted client's tokens die with it.
     const client = token?.isValid ? await options.provider.Client.find(token.clientId!) : undefined;
     if (!token?.isValid || !client || ![token.aud].flat().includes(options.adminResource)) throw invalidToken(ctx);
+    if (token.jkt || presented.dpop) await checkSenderConstraint(ctx, token, presented);
     const expiresAt = token.exp ? new Date(token.exp * 1000) : undefined;
 
     const accountId = 'accountId' in token ? token.accountId : undefined;

@@ -10,10 +10,11 @@ import type { AuditStore } from '../stores/audit.ts';
 import { auditEventRoutes } from './routes/audit-events.ts';
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
-import { clientRoutes } from './routes/clients.ts';
+import { clientRoutes, type ClientRouteDeps } from './routes/clients.ts';
 import { serviceAccountRoutes } from './routes/service-accounts.ts';
 import { resourceServerRoutes } from './routes/resource-servers.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
+import { registrationRoutes, type RegistrationRouteDeps } from './routes/registrations.ts';
 import { grantRoutes, type GrantRouteDeps } from './routes/grants.ts';
 import { keyRoutes } from './routes/keys.ts';
 import type { KeyRing } from '../oidc/key-ring.ts';
@@ -47,6 +48,10 @@ export interface AdminDeps {
   tenancyResolver?: TenancyResolver;
   /** Access tokens revoked with their client, account or grant are refused (security/revocation.ts). */
   revocation?: Pick<Revocation, 'isRevoked'>;
+  /** Where clients' `backchannel_logout_uri`s may point (config.backchannelLogout). */
+  backchannelPolicy?: ClientRouteDeps['backchannelPolicy'];
+  /** Dynamic client registration's tokens and clients; undefined when REGISTRATION=off (no routes then). */
+  registration?: RegistrationRouteDeps;
 }
 
 /** Every admin API route, in the order the OpenAPI document lists them. */
@@ -55,7 +60,8 @@ export function adminRoutes(deps: AdminDeps) {
     ...whoamiRoutes,
     ...apiKeyRoutes({ service: deps.apiKeys, store: deps.apiKeyStore }),
     ...resourceServerRoutes({ store: deps.resourceServers, knownScopes: deps.knownScopes }),
-    ...clientRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider }),
+    ...clientRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider, backchannelPolicy: deps.backchannelPolicy }),
+    ...(deps.registration ? registrationRoutes(deps.registration) : []),
     ...serviceAccountRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider, knownScopes: deps.knownScopes }),
     ...organizationRoutes(tenancyDeps(deps)),
     ...accountRoutes(tenancyDeps(deps)),

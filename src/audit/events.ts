@@ -16,6 +16,8 @@ export const AUDIT_EVENT_TYPES = [
   'rate_limit.refused', 'ip.refused',
   'admin.change',
   'key.rotated',
+  // Dynamic client registration (RFC 7591, RFC 7592): by the client itself, or the unused-client sweep.
+  'client.registered', 'client.registration_updated', 'client.registration_deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

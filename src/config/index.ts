@@ -8,6 +8,9 @@ import { parseKeks, type Kek } from '../security/key-encryption.ts';
 import { IpAllowListError, parseIpAllowList } from '../security/ip-allow-list.ts';
 import { parseTheme, ThemeError, type ThemeSettings } from '../interactions/theme.ts';
 import {
+  DEFAULT_REGISTRATION_GRANT_TYPES, DEFAULT_REGISTRATION_SCOPES, REGISTRABLE_GRANT_TYPES, unregistrableScope, type RegistrationConfig,
+} from '../oidc/registration-config.ts';
+import {
   ConfigError, readEnum, readInt, readList, readString, readUrl, redactUrl, type Env,
 } from './env.ts';
 
@@ -66,6 +69,11 @@ export interface Config {
   readonly audit: Readonly<{ retentionDays: number }>;
   /** Webhook delivery: SSRF policy for targets (security/ssrf.ts) and retries. */
   readonly webhooks: Readonly<{ allowPrivate: boolean; allowedCidrs: readonly string[]; maxAttempts: number }>;
+  /**
+   * OIDC Back-Channel Logout 1.0 (oidc/backchannel*.ts): on/off, the SSRF policy for
+   * `backchannel_logout_uri`s (as for webhooks), and delivery attempts per logout token.
+   */
+  readonly backchannelLogout: Readonly<{ enabled: boolean; allowPrivate: boolean; allowedCidrs: readonly string[]; maxAttempts: number }>;
   /** Requests declaring a larger body are refused with 413 before it is read. */
   readonly maxBodyBytes: number;
   /** Request rate limits (security/rate-limit/); `enabled: false` only for benchmarks. */
@@ -74,6 +82,16 @@ export interface Config {
   readonly loginLock: Readonly<{ threshold: number; lockSeconds: number; maxLockSeconds: number; addressThreshold: number }>;
   /** The pages' product name, logo and primary colour (interactions/theme.ts). */
   readonly theme: Readonly<ThemeSettings>;
+  /** DPoP (RFC 9449; oidc/dpop.ts): on/off, the nonce secret every node shares, whether proofs need a nonce. */
+  readonly dpop: Readonly<{ enabled: boolean; nonceSecret: Buffer; requireNonce: boolean }>;
+  /** Pushed authorization requests (RFC 9126; oidc/par.ts): on/off, and required of every client. */
+  readonly par: Readonly<{ enabled: boolean; required: boolean }>;
+  /** JWT-secured introspection responses (RFC 9701; oidc/jwt-introspection.ts). */
+  readonly jwtIntrospection: Readonly<{ enabled: boolean }>;
+  /** Dynamic client registration (RFC 7591, RFC 7592) and client ID metadata documents (oidc/registration-*.ts). */
+  readonly registration: Readonly<RegistrationConfig>;
+  /** OAuth 2.0 Token Exchange (RFC 8693; oidc/token-exchange.ts): off unless turned on; lifetime of what it issues. */
+  readonly tokenExchange: Readonly<{ enabled: boolean; ttlSeconds: number }>;
 }
 
 const THEME_VARIABLES: Readonly<Record<keyof ThemeSettings, string>> = {
@@ -137,6 +155,33 @@ function readSecrets(env: Env, production: boolean) {
     secretPepper: pepper ?? randomBytes(32).toString('base64url'),
     ephemeralSecrets: !cookieKeys || !pepper,
   };
+}
+
+/**
+ * DPoP (RFC 9449). Server nonces (§8) are derived from DPOP_NONCE_SECRET and the clock,
+ * not stored, so every node must hold the same secret or a nonce one node handed out
+ * fails on the next. Outside production a random one is made per process, as for COOKIE_KEYS.
+ */
+function readDpop(env: Env, production: boolean) {
+  const enabled = readEnum(env, 'DPOP', ['on', 'off'], 'on') === 'on';
+  const secret = readString(env, 'DPOP_NONCE_SECRET');
+  if (secret !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(secret)) {
+    throw new ConfigError('DPOP_NONCE_SECRET must be 32 random bytes, base64url-encoded (43 characters; make one: node -e "console.log(crypto.randomBytes(32).toString(\'base64url\'))")');
+  }
+  if (production && enabled && secret === undefined) throw new ConfigError('DPOP_NONCE_SECRET is required when NODE_ENV=production and DPOP=on');
+  return {
+    enabled,
+    nonceSecret: secret === undefined ? randomBytes(32) : Buffer.from(secret, 'base64url'),
+    requireNonce: readEnum(env, 'DPOP_REQUIRE_NONCE', ['true', 'false'], 'false') === 'true',
+  };
+}
+
+/** Pushed authorization requests (RFC 9126): PAR_REQUIRED makes every client use them (§5). */
+function readPar(env: Env) {
+  const enabled = readEnum(env, 'PAR', ['on', 'off'], 'on') === 'on';
+  const required = readEnum(env, 'PAR_REQUIRED', ['true', 'false'], 'false') === 'true';
+  if (required && !enabled) throw new ConfigError('PAR_REQUIRED=true needs PAR=on');
+  return { enabled, required };
 }
 
 /**
@@ -235,6 +280,47 @@ function readWebhooks(env: Env) {
     allowPrivate: readEnum(env, 'WEBHOOK_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
     allowedCidrs,
     maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', 6, { max: 20 }),
+  };
+}
+
+/**
+ * Back-channel logout receivers are called like webhooks, under the same kind of SSRF
+ * policy. At most 6 attempts: a logout token lives 120 s, and the 6th attempt (after
+ * 2 + 4 + 8 + 16 + 32 s of backoff) is the last that starts well inside that.
+ */
+function readBackchannelLogout(env: Env) {
+  const allowedCidrs = readList(env, 'BACKCHANNEL_LOGOUT_ALLOWED_CIDRS', /[\s,]+/) ?? [];
+  try {
+    parseIpAllowList(allowedCidrs);
+  } catch (err) {
+    if (err instanceof IpAllowListError) throw new ConfigError(`BACKCHANNEL_LOGOUT_ALLOWED_CIDRS: ${err.message}`);
+    throw err;
+  }
+  return {
+    enabled: readEnum(env, 'BACKCHANNEL_LOGOUT', ['on', 'off'], 'on') === 'on',
+    allowPrivate: readEnum(env, 'BACKCHANNEL_LOGOUT_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
+    allowedCidrs,
+    maxAttempts: readInt(env, 'BACKCHANNEL_LOGOUT_MAX_ATTEMPTS', 5, { max: 6 }),
+  };
+}
+
+/** What a client may register by itself; docs/registration.md. */
+function readRegistration(env: Env, apiScopes: readonly string[]): RegistrationConfig {
+  const grantTypes = readList(env, 'REGISTRATION_GRANT_TYPES') ?? [...DEFAULT_REGISTRATION_GRANT_TYPES];
+  const badGrant = grantTypes.find((g) => !REGISTRABLE_GRANT_TYPES.includes(g));
+  if (badGrant !== undefined) throw new ConfigError(`REGISTRATION_GRANT_TYPES: "${badGrant}" is not one of ${REGISTRABLE_GRANT_TYPES.join(', ')}`);
+  const scopes = readList(env, 'REGISTRATION_SCOPES') ?? [...DEFAULT_REGISTRATION_SCOPES];
+  for (const scope of scopes) {
+    const why = unregistrableScope(scope, apiScopes);
+    if (why !== undefined) throw new ConfigError(`REGISTRATION_SCOPES: "${scope}" ${why}`);
+  }
+  return {
+    mode: readEnum(env, 'REGISTRATION', ['off', 'initial-access-token', 'open'], 'off'),
+    approval: readEnum(env, 'REGISTRATION_APPROVAL', ['none', 'required'], 'none'),
+    grantTypes,
+    scopes,
+    unusedTtlDays: readInt(env, 'REGISTRATION_UNUSED_TTL_DAYS', 30, { max: 3650, unit: 'days' }),
+    clientIdMetadataDocument: readEnum(env, 'CLIENT_ID_METADATA_DOCUMENT', ['off', 'on'], 'off') === 'on',
   };
 }
 
@@ -339,12 +425,22 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, { unit: 'seconds' }) * 1000,
     audit: { retentionDays: readInt(env, 'AUDIT_RETENTION_DAYS', 90, { max: 3650, unit: 'days' }) },
     webhooks: readWebhooks(env),
+    backchannelLogout: readBackchannelLogout(env),
     maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024, unit: 'bytes' }),
     rateLimits: readRateLimits(env),
     loginLock: readLoginLock(env),
     theme: readTheme(env),
+    dpop: readDpop(env, production),
+    par: readPar(env),
+    jwtIntrospection: { enabled: readEnum(env, 'JWT_INTROSPECTION', ['on', 'off'], 'on') === 'on' },
+    registration: { mode: 'off', approval: 'none', grantTypes: [], scopes: [], unusedTtlDays: 30, clientIdMetadataDocument: false },
+    tokenExchange: {
+      enabled: readEnum(env, 'TOKEN_EXCHANGE', ['off', 'on'], 'off') === 'on',
+      // Short on purpose (RFC 8693 §5): the token stands for another credential, and revoking that does not reach it.
+      ttlSeconds: readInt(env, 'TOKEN_EXCHANGE_TTL', 300, { max: 3600, unit: 'seconds' }),
+    },
   };
-  return deepFreeze({ ...config, keys: readKeys(env, production, config.ttl) });
+  return deepFreeze({ ...config, keys: readKeys(env, production, config.ttl), registration: readRegistration(env, config.scopes) });
 }
 
 /** What the start-up banner may show: connection strings without their passwords. */

@@ -86,6 +86,8 @@ function tokenIssued(ctx: KoaContextWithOIDC) {
       scopes: token?.scope ? token.scope.split(' ') : [],
       ...(token && 'aud' in token && token.aud !== undefined && { audience: token.aud }),
       refresh_token_issued: Boolean(entities.RefreshToken && (grantType !== 'refresh_token' || entities.RotatedRefreshToken)),
+      // What a grant handler of Gatehouse's own adds (token exchange: oidc/token-exchange.ts).
+      ...(ctx.state.auditDetails as Record<string, unknown> | undefined),
     },
   };
 }

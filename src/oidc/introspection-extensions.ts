@@ -7,6 +7,7 @@ import type { ApiKeyService } from '../security/api-keys.ts';
 import type { Revocation } from '../security/revocation.ts';
 import { RevocationListUnavailableError } from '../stores/revocation-list.ts';
 import { createJwtAccessTokenVerifier } from './jwt-access-tokens.ts';
+import { answerInside, isSignedIntrospection, sendSigned, wantsSignedIntrospection } from './jwt-introspection.ts';
 import { answerUnavailable } from './unavailable.ts';
 
 const unavailable = (ctx: Context) => answerUnavailable(ctx, 'the token status cannot be checked right now; try again shortly');
@@ -33,6 +34,10 @@ export interface IntrospectionOptions {
  * Every "active" answer also passes the revocation list, and when the list or a store
  * cannot be read the answer is 503 `temporarily_unavailable`, never a guess: a resource
  * server must not let a revoked token in because Redis was away (fail closed).
+ *
+ * A caller that asked for a JWT-secured answer (RFC 9701) gets every answer signed, the
+ * provider's and Gatehouse's own alike (oidc/jwt-introspection.ts); a signed answer of the
+ * provider's is opened to check it against the revocation list, and re-signed if changed.
  */
 export function extendIntrospection(handlers: readonly ExtraIntrospection[], options: IntrospectionOptions = {}) {
   const { revocation } = options;
@@ -53,19 +58,28 @@ export function extendIntrospection(handlers: readonly ExtraIntrospection[], opt
     const handler = handlers.find((h) => h.accepts(token));
     try {
       if (handler) {
-        ctx.status = 200;
-        ctx.body = await handler.introspect(token, {
+        await respond(ctx as unknown as KoaContextWithOIDC, await handler.introspect(token, {
           clientId: oidc.client.clientId, public: oidc.client.clientAuthMethod === 'none', ip: ctx.ip,
-        });
+        }));
         return;
       }
-      const answer = ctx.body as { active?: boolean; client_id?: unknown; sub?: unknown; iat?: unknown };
-      if (answer?.active === true && revocation && await revocation.isRevoked(factsOf(answer))) ctx.body = { active: false };
+      const answer = (isSignedIntrospection(ctx) ? answerInside(ctx.body as string) : ctx.body) as
+        { active?: boolean; client_id?: unknown; sub?: unknown; iat?: unknown } | undefined;
+      if (answer?.active === true && revocation && await revocation.isRevoked(factsOf(answer))) {
+        await respond(ctx as unknown as KoaContextWithOIDC, { active: false });
+      }
     } catch (err) {
       if (!(err instanceof RevocationListUnavailableError)) throw err;
       unavailable(ctx);
     }
   };
+}
+
+/** The 200 answer: signed when the caller asked for a signed one (RFC 9701 §4), else JSON. */
+async function respond(ctx: KoaContextWithOIDC, answer: Record<string, unknown>): Promise<void> {
+  if (wantsSignedIntrospection(ctx)) return sendSigned(ctx, answer);
+  ctx.status = 200;
+  ctx.body = answer;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -99,7 +113,10 @@ export function jwtAccessTokens(options: {
       if (caller.public && clientId !== caller.clientId) return { active: false };
       if (options.clientExists && !(clientId && await options.clientExists(clientId))) return { active: false };
       if (options.revocation && await options.revocation.isRevoked(factsOf(payload))) return { active: false };
-      return { ...payload, active: true, token_type: 'Bearer' };
+      // A DPoP-bound token carries its key's thumbprint in `cnf.jkt` (RFC 9449 §6.1), which
+      // the answer passes on (§6.2); its type is then DPoP, as for opaque tokens.
+      const bound = typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt === 'string';
+      return { ...payload, active: true, token_type: bound ? 'DPoP' : 'Bearer' };
     },
   };
 }

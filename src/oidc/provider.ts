@@ -6,6 +6,13 @@ import type { TenancyResolver } from '../security/tenancy.ts';
 import { isPreviousClientSecret, useHashedClientSecrets, type SecretVerifier } from './client-secrets.ts';
 import { guardAdapters, type AdapterFactory } from './adapter-guard.ts';
 import { features, type LogoutPages } from './features.ts';
+import { clientIdMetadataDocument } from './client-id-metadata.ts';
+import { IMPERSONATE_SCOPE, withExchangeClaims } from './token-exchange.ts';
+import { dpop } from './dpop.ts';
+import { par } from './par.ts';
+import { jwtIntrospection } from './jwt-introspection.ts';
+import { backchannelLogout, type BackchannelLogout } from './backchannel.ts';
+import { deferLogoutTokens } from './backchannel-fetch.ts';
 import { keepExpiredDeviceCodes } from './device-polling.ts';
 import type { DeviceFlowPages } from '../interactions/device-pages.ts';
 import { withGrantReference } from './revoke-grants.ts';
@@ -34,11 +41,17 @@ export interface ProviderDeps {
   devicePages?: DeviceFlowPages;
   /** Tenant and roles of accounts: `org_id` / `roles` claims. */
   tenancy?: TenancyResolver;
+  /** Delivers back-channel logout tokens in the background, with retries (oidc/backchannel*.ts). */
+  backchannelLogout?: Pick<BackchannelLogout, 'enqueue'>;
 }
 
 /** Standard OIDC scopes, the API scopes configured for this deployment, and the admin API's. */
 export function knownScopes(config: Config): string[] {
-  return ['openid', 'offline_access', 'profile', 'email', ...config.scopes, ...ADMIN_SCOPES];
+  return [
+    'openid', 'offline_access', 'profile', 'email', ...config.scopes, ...ADMIN_SCOPES,
+    // Only in clients' registered scope, where an administrator puts it (oidc/token-exchange.ts).
+    ...(config.tokenExchange.enabled ? [IMPERSONATE_SCOPE] : []),
+  ];
 }
 
 /** Builds node-oidc-provider from its per-concern pieces; see DESIGN.md "The shape". */
@@ -49,12 +62,21 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: keepExpiredDeviceCodes(guardAdapters(deps.adapter)),
     findAccount: createFindAccount(deps.accounts, deps.tenancy),
     claims,
-    // `gid`: revoking a grant reaches its JWT access tokens (oidc/revoke-grants.ts).
-    extraTokenClaims: withGrantReference(createExtraTokenClaims(deps.tenancy)),
+    // `gid`: revoking a grant reaches its JWT access tokens (oidc/revoke-grants.ts); a
+    // token exchange's claims are about its subject, not the caller (oidc/token-exchange.ts).
+    extraTokenClaims: withExchangeClaims(withGrantReference(createExtraTokenClaims(deps.tenancy))),
     scopes: knownScopes(config),
     jwks: { keys: deps.signingKeys },
     cookies: providerCookies(config),
-    features: features(pages, new Set(knownScopes(config)), createResourceServerLookup(deps.resourceServers), deps.devicePages),
+    features: {
+      ...features(pages, new Set(knownScopes(config)), createResourceServerLookup(deps.resourceServers), deps.devicePages),
+      // Each behind its own switch: DPOP, PAR, JWT_INTROSPECTION (docs/dpop.md, docs/par.md, docs/jwt-introspection.md).
+      ...dpop(config.dpop), ...par(config.par), ...jwtIntrospection(config.jwtIntrospection),
+      // BACKCHANNEL_LOGOUT (docs/backchannel-logout.md).
+      ...backchannelLogout(config.backchannelLogout),
+      // CLIENT_ID_METADATA_DOCUMENT (docs/registration.md).
+      clientIdMetadataDocument: clientIdMetadataDocument(config.registration),
+    },
     ttl: ttl(config),
     // Only the authorization code flow: no implicit, no hybrid (RFC 9700 §2.1.2).
     responseTypes: ['code'],
@@ -71,6 +93,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256', 'RS256'],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      // The algorithms Gatehouse holds signing keys for (RFC 9701 §6; RS256 is the default).
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
     },
     extraClientMetadata: {
       // Gatehouse's own metadata: a first-party client skips the consent page; org_id is
@@ -96,7 +120,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: pages.renderError,
     // URLs clients register are fetched only after the SSRF guard, and only so much of them.
-    fetch: guardedFetch(),
+    // Logout tokens are not fetched here but queued for delivery (oidc/backchannel-fetch.ts).
+    fetch: deps.backchannelLogout ? deferLogoutTokens(guardedFetch(), deps.backchannelLogout.enqueue) : guardedFetch(),
     fetchResponseBodyLimits: { jwks_uri: FETCHED_DOCUMENT_LIMIT, sector_identifier_uri: FETCHED_DOCUMENT_LIMIT },
   };
 

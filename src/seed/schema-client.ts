@@ -7,13 +7,15 @@ import { Redacted } from './redacted.ts';
  *   verify HMAC client assertions made with it (OIDC Core §9).
  * - response types other than "code": implicit and hybrid flows are not offered
  *   (RFC 9700 §2.1.2).
- * - grants other than authorization_code, refresh_token, client_credentials and the
- *   device code (the password grant is forbidden by RFC 9700 §2.4).
+ * - grants other than authorization_code, refresh_token, client_credentials, the device
+ *   code and token exchange (the password grant is forbidden by RFC 9700 §2.4).
  */
 export const GRANT_TYPES = [
   'authorization_code', 'refresh_token', 'client_credentials',
   // RFC 8628: CLIs and TVs; the person signs in on another device.
   'urn:ietf:params:oauth:grant-type:device_code',
+  // RFC 8693, only with TOKEN_EXCHANGE=on (the provider refuses it otherwise): docs/token-exchange.md.
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const;
 export const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 const SECRET_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post'];
@@ -52,6 +54,10 @@ export const clientFields = {
   client_name: z.string().min(1).max(200).optional(),
   redirect_uris: z.array(redirectUri).optional(),
   post_logout_redirect_uris: z.array(absoluteUrl).optional(),
+  // OIDC Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed; no fragment.
+  backchannel_logout_uri: absoluteUrl
+    .refine((s) => /^https?:/.test(s) && !s.includes('#'), 'must be an http(s) URL without a fragment (Back-Channel Logout 1.0 §2.2)').optional(),
+  backchannel_logout_session_required: z.boolean().optional(),
   // RFC 7591 §2 defaults: grant_types ["authorization_code"], auth method client_secret_basic.
   // May be empty: a resource server registered only to call introspection has no grant.
   grant_types: z.array(z.enum(GRANT_TYPES)).default(['authorization_code']),
@@ -72,8 +78,17 @@ export const clientFields = {
   contacts: z.array(z.string().min(1)).optional(),
   default_max_age: z.int().min(0).optional(),
   require_auth_time: z.boolean().optional(),
+  // RFC 9449 §5.2: every token request must carry a DPoP proof (docs/dpop.md).
+  dpop_bound_access_tokens: z.boolean().optional(),
+  // RFC 9126 §6: /auth accepts only a request_uri from /request (docs/par.md).
+  require_pushed_authorization_requests: z.boolean().optional(),
+  // RFC 9701 §6: how introspection answers asked for as JWTs are signed (docs/jwt-introspection.md).
+  introspection_signed_response_alg: z.enum(['ES256', 'RS256'], { error: 'must be ES256 or RS256, the algorithms Gatehouse signs with' }).optional(),
 };
 type ClientInput = z.output<z.ZodObject<typeof clientFields>>;
+
+/** Back-Channel Logout 1.0 §2.2: plain http only for a confidential client. */
+export const HTTPS_FOR_PUBLIC_CLIENTS = 'must be an https URL for a public client (Back-Channel Logout 1.0 §2.2)';
 
 /** The cross-field rules of RFC 7591 §2 and Gatehouse's profile. */
 export function checkClient(c: ClientInput, ctx: z.RefinementCtx): void {
@@ -96,6 +111,7 @@ export function checkClient(c: ClientInput, ctx: z.RefinementCtx): void {
   if (code && !c.redirect_uris?.length) problem('redirect_uris', 'is required for the authorization_code grant');
   if (c.response_types?.length && !code) problem('response_types', '"code" requires the authorization_code grant');
   if (c.response_types?.length === 0 && code) problem('response_types', 'must be ["code"] for the authorization_code grant');
+  if (method === 'none' && c.backchannel_logout_uri?.startsWith('http:')) problem('backchannel_logout_uri', HTTPS_FOR_PUBLIC_CLIENTS);
 }
 
 /** RFC 7591 §2.1: response_types and grant_types must agree; "code" iff authorization_code. */

@@ -69,6 +69,7 @@ describe('configuration from the environment', () => {
     const good = {
       NODE_ENV: 'production', ISSUER: 'https://id.example.com', COOKIE_KEYS: 'k'.repeat(32), SECRET_PEPPER: 'p'.repeat(32),
       REDIS_URL: 'redis://127.0.0.1:6379', MONGODB_URI: 'mongodb://127.0.0.1/gh', KEY_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+      DPOP_NONCE_SECRET: Buffer.alloc(32, 9).toString('base64url'),
     };
 
     test('a complete configuration starts, with no demo seed', () => {

@@ -6,7 +6,9 @@ import { errors } from 'oidc-provider';
 import { badRequest, GatehouseError, notFound } from '../../errors.ts';
 import { canSee, isPlatform, type Principal } from '../principal.ts';
 import { ADMIN_SCOPES } from '../scopes.ts';
-import { createAddressGuard, hostOf, STRICT_POLICY, systemResolver, type Resolver } from '../../security/ssrf.ts';
+import {
+  createAddressGuard, hostOf, STRICT_POLICY, systemResolver, type AddressGuard, type AddressPolicy, type Resolver,
+} from '../../security/ssrf.ts';
 import { isServiceAccount, orgOf, type ClientDirectory, type StoredClient } from '../../stores/client-directory.ts';
 
 /** The admin API's 400 shape (validate.ts) for one field. */
@@ -80,25 +82,27 @@ export async function validateWithProvider(provider: Pick<Provider, 'Client'>, c
 const registrationGuard = createAddressGuard(STRICT_POLICY);
 
 /**
- * SSRF at registration: a `jwks_uri` (node-oidc-provider fetches it for private_key_jwt)
- * must not point inside the network. A literal internal address, or a name that resolves
- * to one, is refused naming the field. A name that does not resolve yet is let through:
- * the fetch-time guard (http/guarded-fetch.ts) checks again at every fetch, since DNS
- * answers can change after registration anyway.
+ * SSRF at registration: URLs Gatehouse later calls must not point inside the network: a
+ * `jwks_uri` (node-oidc-provider fetches it for private_key_jwt), and a
+ * `backchannel_logout_uri` (logout tokens are POSTed to it), which follows
+ * `backchannelPolicy` (BACKCHANNEL_LOGOUT_ALLOW_PRIVATE / _ALLOWED_CIDRS, as at delivery).
+ * A literal internal address, or a name that resolves to one, is refused naming the
+ * field. A name that does not resolve yet is let through: the guard checks again at
+ * every fetch and delivery, since DNS answers can change after registration anyway.
  */
-export async function checkFetchedUrls(client: StoredClient, resolve: Resolver = systemResolver): Promise<void> {
-  if (typeof client.jwks_uri !== 'string') return;
-  let url: URL;
-  try {
-    url = new URL(client.jwks_uri);
-  } catch {
-    return; // the provider's validation names a malformed URL
-  }
-  const host = hostOf(url);
-  const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
-  for (const address of addresses) {
-    const reason = registrationGuard.refusalOf(address);
-    if (reason !== undefined) throw invalid('jwks_uri', `must not point to an internal address (${reason})`);
+export async function checkFetchedUrls(
+  client: StoredClient, resolve: Resolver = systemResolver, backchannelPolicy: AddressPolicy = STRICT_POLICY,
+): Promise<void> {
+  const fields: [string, AddressGuard][] = [['jwks_uri', registrationGuard], ['backchannel_logout_uri', createAddressGuard(backchannelPolicy)]];
+  for (const [field, guard] of fields) {
+    const value = client[field];
+    if (typeof value !== 'string' || !URL.canParse(value)) continue; // the provider's validation names a malformed URL
+    const host = hostOf(new URL(value));
+    const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
+    for (const address of addresses) {
+      const reason = guard.refusalOf(address);
+      if (reason !== undefined) throw invalid(field, `must not point to an internal address (${reason})`);
+    }
   }
 }
 

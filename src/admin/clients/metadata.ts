@@ -1,6 +1,6 @@
 import * as z from 'zod';
 
-import { clientSchema } from '../../seed/schema-client.ts';
+import { clientSchema, HTTPS_FOR_PUBLIC_CLIENTS } from '../../seed/schema-client.ts';
 import { isPreviousClientSecret } from '../../oidc/client-secrets.ts';
 import type { StoredClient } from '../../stores/client-directory.ts';
 
@@ -39,6 +39,7 @@ export const clientBody = z.strictObject({ client_id: client_id.optional(), clie
     if (code && !c.redirect_uris?.length) problem('redirect_uris', 'is required for the authorization_code grant');
     if (c.response_types?.length && !code) problem('response_types', '"code" requires the authorization_code grant');
     if (c.response_types?.length === 0 && code) problem('response_types', 'must be ["code"] for the authorization_code grant');
+    if (method === 'none' && c.backchannel_logout_uri?.startsWith('http:')) problem('backchannel_logout_uri', HTTPS_FOR_PUBLIC_CLIENTS);
   })
   .transform(({ client_secret: _none, ...c }) => {
     const grants = c.grant_types ?? ['authorization_code'];

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 
 import { GatehouseError } from '../../errors.ts';
 import type { SecretHasher } from '../../security/client-secrets.ts';
+import type { AddressPolicy } from '../../security/ssrf.ts';
 import {
   checkGrantable, checkPlatformOwned, duplicate, findVisible, invalid, ownerOrg, validateWithProvider, checkFetchedUrls,
 } from '../clients/checks.ts';
@@ -12,6 +13,7 @@ import type { ClientDirectory, StoredClient } from '../../stores/client-director
 import { clientBody, clientPatch, clientView, FIELD_NAMES, mergePatch, publicClient, usesSecret } from '../clients/metadata.ts';
 import { rotateBody, rotateSecret, withNewSecret } from '../clients/secret.ts';
 import { isPlatform, type Principal } from '../principal.ts';
+import { registrationFieldsOf } from '../../oidc/registration-clients.ts';
 import { route } from '../route.ts';
 import { adminScope } from '../scopes.ts';
 import { validate } from '../validate.ts';
@@ -20,6 +22,8 @@ export interface ClientRouteDeps {
   directory: ClientDirectory;
   secrets: Pick<SecretHasher, 'hash'>;
   provider: Pick<Provider, 'Client'>;
+  /** Where a `backchannel_logout_uri` may point (BACKCHANNEL_LOGOUT_ALLOW_PRIVATE / _ALLOWED_CIDRS); strict by default. */
+  backchannelPolicy?: AddressPolicy;
 }
 
 const withSecret = clientView.extend({ client_secret: z.string().describe('the client secret: shown in this response only, never again') });
@@ -61,7 +65,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
         checkPlatformOwned(client, 'scope');
         if (usesSecret(client.token_endpoint_auth_method)) ({ client, secret } = withNewSecret(client, deps.secrets));
         await validateWithProvider(deps.provider, client, FIELD_NAMES);
-        await checkFetchedUrls(client);
+        await checkFetchedUrls(client, undefined, deps.backchannelPolicy);
         if (!(await deps.directory.create(client))) throw duplicate(client.client_id);
         return { status: 201, body: { ...publicClient(client), ...(secret ? { client_secret: secret } : {}) } };
       },
@@ -101,12 +105,13 @@ export function clientRoutes(deps: ClientRouteDeps) {
           throw invalid('token_endpoint_auth_method', `this client has no secret to use with "${method}": register a new client`);
         }
         // The secret and a rotated-out one stay as they are; a client that stops using one loses it.
-        const next: StoredClient = { ...fields, client_id: stored.client_id };
+        // A self-registered client stays one (pending approval, expiry, RFC 7592 management).
+        const next: StoredClient = { ...fields, client_id: stored.client_id, ...registrationFieldsOf(stored) };
         if (usesSecret(method)) next.client_secret = stored.client_secret;
         if (usesSecret(method) && stored.client_secret_previous !== undefined) next.client_secret_previous = stored.client_secret_previous;
         checkPlatformOwned(next, 'scope');
         await validateWithProvider(deps.provider, next, FIELD_NAMES);
-        await checkFetchedUrls(next);
+        await checkFetchedUrls(next, undefined, deps.backchannelPolicy);
         await deps.directory.save(next);
         return { body: publicClient(next), audit: { before: publicClient(stored) } };
       },

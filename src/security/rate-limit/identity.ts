@@ -5,7 +5,7 @@ import { parseApiKey } from '../api-key-format.ts';
 import { peekForm } from './peek-form.ts';
 
 /** The endpoints that are rate limited; the label of `gatehouse_rate_limit_refusals_total`. */
-export type LimitedEndpoint = 'token' | 'introspection' | 'revocation' | 'authorization' | 'login' | 'registration' | 'admin';
+export type LimitedEndpoint = 'token' | 'introspection' | 'revocation' | 'pushed_authorization' | 'authorization' | 'login' | 'registration' | 'admin';
 
 /** Who a request says it is, before anyone has checked: a client id or an API key id. */
 export interface ClaimedIdentity {
@@ -13,7 +13,7 @@ export interface ClaimedIdentity {
   id: string;
 }
 
-const CLIENT_ENDPOINTS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'introspection', 'revocation']);
+const CLIENT_ENDPOINTS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'introspection', 'revocation', 'pushed_authorization']);
 /** Longest client id worth looking up (the seed's limit); longer ones cannot be registered. */
 const MAX_CLIENT_ID = 255;
 /** Token, introspection and revocation bodies are small; a longer one is not peeked at. */
@@ -28,6 +28,8 @@ export function endpointOf(method: string, path: string): LimitedEndpoint | unde
   if (path === '/token') return 'token';
   if (path === '/token/introspection') return 'introspection';
   if (path === '/token/revocation') return 'revocation';
+  // RFC 9126: the client authenticates here as at the token endpoint.
+  if (path === '/request') return 'pushed_authorization';
   if (path === '/auth' || path.startsWith('/auth/')) return 'authorization';
   // The login, consent and cancel forms; showing them (GET) is not limited.
   if (method === 'POST' && path.startsWith('/interaction/')) return 'login';

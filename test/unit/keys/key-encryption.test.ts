@@ -39,7 +39,7 @@ describe('signing keys sealed at rest (AES-256-GCM under a key-encryption key)',
     expect(loadConfig({ KEY_ENCRYPTION_KEYS: `${kek('a')},${kek('b')}` }).keys.encryptionKeys.map((k) => k.id)).toEqual(['a', 'b']);
     const production = {
       NODE_ENV: 'production', ISSUER: 'https://id.example', REDIS_URL: 'redis://r', MONGODB_URI: 'mongodb://m/db',
-      COOKIE_KEYS: 'c'.repeat(32), SECRET_PEPPER: 'p'.repeat(32),
+      COOKIE_KEYS: 'c'.repeat(32), SECRET_PEPPER: 'p'.repeat(32), DPOP_NONCE_SECRET: 'd'.repeat(43),
     };
     expect(() => loadConfig(production)).toThrow('KEY_ENCRYPTION_KEYS is required when NODE_ENV=production');
     expect(loadConfig({ ...production, KEY_ENCRYPTION_KEYS: kek('k') }).keys.encryptionKeys).toHaveLength(1);

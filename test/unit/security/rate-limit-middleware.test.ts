@@ -18,7 +18,7 @@ import { freePort } from '../../../scripts/throwaway-redis.ts';
 
 describe('which requests are limited', () => {
   test.each([
-    ['POST', '/token', 'token'], ['POST', '/token/introspection', 'introspection'], ['POST', '/token/revocation', 'revocation'],
+    ['POST', '/token', 'token'], ['POST', '/token/introspection', 'introspection'], ['POST', '/token/revocation', 'revocation'], ['POST', '/request', 'pushed_authorization'],
     ['GET', '/auth', 'authorization'], ['GET', '/auth/abc123', 'authorization'], ['POST', '/interaction/abc/login', 'login'],
     ['POST', '/interaction/abc/confirm', 'login'], ['GET', '/interaction/abc', undefined], ['POST', '/reg', 'registration'],
     ['GET', '/invitations/xyz', 'registration'], ['GET', '/api/v1/auth/whoami', 'admin'], ['OPTIONS', '/token', undefined],
