@@ -20,6 +20,9 @@ export const SELF_REGISTERED_FIELDS = [
   'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method',
   'token_endpoint_auth_signing_alg', 'scope', 'jwks', 'jwks_uri', 'application_type', 'id_token_signed_response_alg',
   'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'contacts', 'default_max_age', 'require_auth_time',
+  // Each of these only makes the client stricter, or tells the server where to send logout tokens.
+  'dpop_bound_access_tokens', 'require_pushed_authorization_requests', 'introspection_signed_response_alg',
+  'backchannel_logout_uri', 'backchannel_logout_session_required',
 ] as const;
 
 /** Gatehouse's own client metadata: decided by an administrator, refused when a client sends it. */
@@ -31,8 +34,8 @@ export const GATEHOUSE_EXTENSIONS: readonly string[] = [
 /** Fields of the server's choosing that a client sends back in an RFC 7592 update (§2.2 forbids some; these we just drop). */
 const SERVER_FIELDS = ['client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at'];
 
-/** URLs a person's browser is sent to or shown (logo), or that the server fetches (jwks_uri). */
-const URL_FIELDS = ['jwks_uri', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
+/** URLs a person's browser is sent to or shown (logo), or that the server fetches or posts to (jwks_uri, logout tokens). */
+const URL_FIELDS = ['jwks_uri', 'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'backchannel_logout_uri'] as const;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -59,7 +62,9 @@ export function parseMetadata(body: unknown): ClientFields {
   }
   const picked = Object.fromEntries(SELF_REGISTERED_FIELDS.filter((name) => input[name] !== undefined).map((name) => [name, input[name]]));
   const result = clientBody.safeParse(picked);
-  if (result.success) return result.data;
+  // OIDC Registration §2: a client that names no ID token algorithm gets RS256 (the
+  // server's own default for administered clients, ES256, is not what such a client expects).
+  if (result.success) return { id_token_signed_response_alg: 'RS256', ...result.data };
   const issue = result.error.issues[0]!;
   const path = issue.path.map(String).join('.') || 'body';
   const message = `${path}: ${issue.message}`;

@@ -233,6 +233,8 @@ describe.each(BACKENDS)('registration with initial access tokens (REGISTRATION=i
       [{ ...WEB_APP, registration_status: 'active' }, 'invalid_client_metadata', 'registration_status: is decided by an administrator'],
       [{ ...WEB_APP, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://127.0.0.1/jwks' }, 'invalid_client_metadata', 'jwks_uri: must not point to an internal address (loopback)'],
       [{ ...WEB_APP, logo_uri: 'https://169.254.169.254/logo.png' }, 'invalid_client_metadata', 'logo_uri: must not point to an internal address (linkLocal)'],
+      [{ ...WEB_APP, backchannel_logout_uri: 'https://10.0.0.5/logout' }, 'invalid_client_metadata', 'backchannel_logout_uri: must not point to an internal address (private)'],
+      [{ ...WEB_APP, backchannel_logout_uri: 'http://rp.example/logout' }, 'invalid_client_metadata', 'backchannel_logout_uri: must be an https URL'],
       [{ ...WEB_APP, client_uri: 'http://self.example/' }, 'invalid_client_metadata', 'client_uri: must be an https URL'],
       [{ ...WEB_APP, software_statement: 'eyJ.e30.x' }, 'unapproved_software_statement', 'software statements are not accepted'],
       [[WEB_APP], 'invalid_client_metadata', 'must be a JSON object'],
@@ -262,7 +264,7 @@ describe.each(BACKENDS)('registration with initial access tokens (REGISTRATION=i
     expect(read.status).toBe(200);
     expect(read.headers.get('cache-control')).toBe('no-store');
     expect(read.body).toEqual({
-      client_id: created.client_id, client_id_issued_at: created.client_id_issued_at, ...WEB_APP, response_types: ['code'],
+      client_id: created.client_id, client_id_issued_at: created.client_id_issued_at, ...WEB_APP, response_types: ['code'], id_token_signed_response_alg: 'RS256',
       registration_access_token: created.registration_access_token, registration_client_uri: created.registration_client_uri,
     });
     expect((await call(server, 'GET', path, { token: 'gh_rat_wrong' })).status).toBe(401);
