@@ -92,6 +92,16 @@ describe('the gatehouse CLI against a running server', () => {
     expect((await gatehouse(['resource-servers', 'delete', 'https://cli.example/api'], env)).code).toBe(0);
   });
 
+  test('signing keys: list, then rotate one algorithm; the next key becomes current', async () => {
+    const before = JSON.parse((await gatehouse(['keys', 'list', '--json'], env)).stdout).items as { kid: string; alg: string; state: string }[];
+    const next = before.find((k) => k.alg === 'ES256' && k.state === 'next')!;
+    const rotated = await gatehouse(['keys', 'rotate', '--alg', 'ES256'], env);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(new RegExp(`${next.kid} +ES256 +current`));
+    expect(rotated.stdout).toMatch(/ES256 +retired/);
+    expect((await gatehouse(['keys', 'rotate', '--alg', 'HS256'], env)).code).toBe(1);
+  });
+
   test('failures: a one-line reason and a non-zero exit code', async () => {
     const noUrl = await gatehouse(['whoami']);
     expect(noUrl).toMatchObject({ code: 2, stderr: 'gatehouse: no server: pass --url or set GATEHOUSE_URL\n' });
