@@ -5,7 +5,8 @@ import { startTestServer, type TestServer } from '../support/gatehouse.ts';
 /** The README's admin API reference is checked against the served OpenAPI document. */
 describe('README "Managing Gatehouse" against /api/v1/openapi.json', () => {
   let server: TestServer;
-  beforeAll(async () => { server = await startTestServer(); });
+  // Registration on, so its routes are in the document too.
+  beforeAll(async () => { server = await startTestServer({ REGISTRATION: 'initial-access-token' }); });
   afterAll(() => server.close());
 
   test('names every documented path and every scope a route needs', async () => {
