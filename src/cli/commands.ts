@@ -157,7 +157,7 @@ export const API_COMMANDS: Record<string, Record<string, ApiCommand>> = {
   keys: {
     list: { usage: 'gatehouse keys list', summary: 'List signing keys (kid, alg, state: next, current, retired)', columns: SIGNING_KEY_COLUMNS, call: (c) => callAdmin(c, 'GET', '/keys') },
     rotate: {
-      usage: 'gatehouse keys rotate [--alg ES256|RS256]',
+      usage: 'gatehouse keys rotate [--alg ES256|RS256|EdDSA]',
       summary: 'Rotate signing keys: next starts signing, current retires (still published), a new next is published',
       options: { alg: { type: 'string', description: 'only this algorithm (default: all)' } },
       columns: SIGNING_KEY_COLUMNS,
@@ -206,7 +206,7 @@ export const API_COMMANDS: Record<string, Record<string, ApiCommand>> = {
     list: { usage: 'gatehouse resource-servers list', summary: 'List resource servers', columns: RS_COLUMNS, call: (c) => callAdmin(c, 'GET', '/resource-servers') },
     get: { usage: 'gatehouse resource-servers get URI', summary: 'Show one resource server', columns: RS_COLUMNS, call: (c, a) => callAdmin(c, 'GET', `/resource-servers/${arg(a, 0, 'identifier')}`) },
     put: {
-      usage: 'gatehouse resource-servers put URI --scope "SCOPE ..." [--format opaque|jwt] [--ttl SECONDS] [--alg ES256|RS256]',
+      usage: 'gatehouse resource-servers put URI --scope "SCOPE ..." [--format opaque|jwt] [--ttl SECONDS] [--alg ES256|RS256|EdDSA]',
       summary: 'Register or replace a resource server',
       options: {
         scope: { type: 'string', description: 'scopes the API understands' }, format: { type: 'string', description: 'opaque (default) or jwt' },

@@ -38,7 +38,7 @@ export function createJwtAccessTokenVerifier(options: JwtAccessTokenOptions): Jw
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, keys, { issuer: options.issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'] });
+        const { payload } = await jwtVerify(token, keys, { issuer: options.issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256', 'EdDSA'] });
         return payload;
       } catch {
         return undefined;

@@ -91,10 +91,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      idTokenSigningAlgValues: ['ES256', 'RS256', 'EdDSA'],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       // The algorithms Gatehouse holds signing keys for (RFC 9701 §6; RS256 is the default).
-      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256', 'EdDSA'],
     },
     extraClientMetadata: {
       // Gatehouse's own metadata: a first-party client skips the consent page; org_id is

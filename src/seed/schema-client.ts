@@ -83,7 +83,7 @@ export const clientFields = {
   // RFC 9126 §6: /auth accepts only a request_uri from /request (docs/par.md).
   require_pushed_authorization_requests: z.boolean().optional(),
   // RFC 9701 §6: how introspection answers asked for as JWTs are signed (docs/jwt-introspection.md).
-  introspection_signed_response_alg: z.enum(['ES256', 'RS256'], { error: 'must be ES256 or RS256, the algorithms Gatehouse signs with' }).optional(),
+  introspection_signed_response_alg: z.enum(['ES256', 'RS256', 'EdDSA'], { error: 'must be ES256, RS256 or EdDSA, the algorithms Gatehouse signs with' }).optional(),
 };
 type ClientInput = z.output<z.ZodObject<typeof clientFields>>;
 

@@ -15,7 +15,7 @@ export const resourceServerSchema = z.strictObject({
   scope: z.string().regex(SCOPE, 'must be space-separated scope tokens (RFC 6749 §3.3)'),
   access_token_format: z.enum(['opaque', 'jwt']).default('opaque'),
   access_token_ttl: z.int().min(1).max(86_400).optional(),
-  jwt_alg: z.enum(['ES256', 'RS256']).optional(),
+  jwt_alg: z.enum(['ES256', 'RS256', 'EdDSA']).optional(),
 });
 
 export type SeedResourceServer = z.output<typeof resourceServerSchema>;

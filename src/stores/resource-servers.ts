@@ -14,7 +14,7 @@ export interface ResourceServer {
   /** Seconds; the server-wide ACCESS_TOKEN_TTL when unset. */
   accessTokenTtl?: number;
   /** JWT signing algorithm (ES256 unless RS256 is asked for). */
-  jwtAlg?: 'ES256' | 'RS256';
+  jwtAlg?: 'ES256' | 'RS256' | 'EdDSA';
 }
 
 export interface ResourceServerStore {

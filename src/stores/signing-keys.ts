@@ -4,7 +4,7 @@ import type { JWK } from 'oidc-provider';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-export type SigningAlg = 'ES256' | 'RS256';
+export type SigningAlg = 'ES256' | 'RS256' | 'EdDSA';
 
 /**
  * Staged rotation (src/oidc/key-ring.ts): a `next` key is published in the JWKS before it
@@ -89,13 +89,18 @@ export function createMemorySigningKeyStore(): SigningKeyStore {
 // ---------------------------------------------------------------------------------------
 // Generation and start-up.
 
-/** ES256 first: it is the default ID token alg, and the provider picks keys in this order. */
-export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256'];
+/**
+ * ES256 first: it is the default ID token alg, and the provider picks keys in this order.
+ * RS256 for verifiers that know nothing else; EdDSA (Ed25519, RFC 8037) for those that
+ * prefer it. A client or resource server chooses among them by name.
+ */
+export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'EdDSA'];
 
 /** RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace. */
 export function jwkThumbprint(jwk: JWK): string {
   const members = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
     : jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+    : jwk.kty === 'OKP' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x } // RFC 8037 §2
     : undefined;
   if (!members || Object.values(members).some((v) => typeof v !== 'string')) {
     throw new TypeError(`cannot compute an RFC 7638 thumbprint for kty ${String(jwk.kty)}`);
@@ -116,8 +121,8 @@ export function toPublicJwk(jwk: JWK): JWK {
 export const describeKeys = (keys: readonly JWK[]): string => keys.map((k) => `${k.alg ?? '?'} ${k.kid ?? '?'}`).join(', ');
 
 export async function generateSigningKey(alg: SigningAlg, id: string): Promise<StoredKey> {
-  const { privateKey } = alg === 'ES256'
-    ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
+  const { privateKey } = alg === 'ES256' ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
+    : alg === 'EdDSA' ? await generateKeyPairAsync('ed25519')
     : await generateKeyPairAsync('rsa', { modulusLength: 2048 }); // RFC 7518 §3.3: ≥ 2048 bits
   const raw = privateKey.export({ format: 'jwk' }) as JWK;
   const kid = jwkThumbprint(raw);

@@ -195,7 +195,7 @@ describe('admin API (/api/v1)', () => {
       const res = await call('GET', '/keys', platformKey);
       expect(res.status).toBe(200);
       expect(res.body.items.map((k: { alg: string; state: string }) => `${k.alg} ${k.state}`).sort())
-        .toEqual(['ES256 current', 'ES256 next', 'RS256 current', 'RS256 next']);
+        .toEqual(['ES256 current', 'ES256 next', 'EdDSA current', 'EdDSA next', 'RS256 current', 'RS256 next']);
       expect(res.body.items[0]).toEqual({ kid: expect.any(String), alg: expect.any(String), state: expect.any(String), created_at: expect.any(String) });
       const jwks = await (await fetch(`${server.issuer}/jwks`)).json() as { keys: Array<{ kid: string }> };
       expect(res.body.items.map((k: { kid: string }) => k.kid).sort()).toEqual(jwks.keys.map((k) => k.kid).sort());

@@ -65,7 +65,7 @@ describe('conformance: Config OP', () => {
     for (const key of jwks.keys) {
       expect(PRIVATE_MEMBERS.filter((m) => m in key)).toEqual([]);
       expect(key).toMatchObject({ kid: expect.any(String), alg: expect.any(String) });
-      expect({ RS256: 'RSA', ES256: 'EC' }[key.alg as string]).toBe(key.kty);
+      expect({ RS256: 'RSA', ES256: 'EC', EdDSA: 'OKP' }[key.alg as string]).toBe(key.kty);
     }
     expect(jwks.keys.map((k) => k.alg)).toEqual(expect.arrayContaining(doc.id_token_signing_alg_values_supported));
   });

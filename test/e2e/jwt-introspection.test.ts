@@ -65,7 +65,7 @@ describe('JWT-secured introspection responses (RFC 9701)', () => {
   };
 
   test('discovery advertises the algorithms answers are signed with', async () => {
-    expect(service.serverMetadata().introspection_signing_alg_values_supported).toEqual(['ES256', 'RS256']);
+    expect(service.serverMetadata().introspection_signing_alg_values_supported).toEqual(['ES256', 'RS256', 'EdDSA']);
   });
 
   test('an opaque token: the answer is signed (RS256 by default, §6) and holds the RFC 7662 answer', async () => {
@@ -113,7 +113,7 @@ describe('JWT-secured introspection responses (RFC 9701)', () => {
     expect(answer).toMatchObject({ active: true, client_id: 'service' });
   });
 
-  test('the admin API takes introspection_signed_response_alg, ES256 or RS256 only', async () => {
+  test('the admin API takes introspection_signed_response_alg, ES256, RS256 or EdDSA only', async () => {
     const { key } = await server.apiKeys.issue(
       { name: 'jwt introspection tests', scopes: [...ADMIN_SCOPES] }, { owner: { type: 'account', id: 'operator' }, allowedScopes: ADMIN_SCOPES },
     );
@@ -123,7 +123,7 @@ describe('JWT-secured introspection responses (RFC 9701)', () => {
     });
     const hmac = await create('HS256');
     expect(hmac.status).toBe(400);
-    expect(JSON.stringify(await hmac.json())).toContain('must be ES256 or RS256, the algorithms Gatehouse signs with');
+    expect(JSON.stringify(await hmac.json())).toContain('must be ES256, RS256 or EdDSA, the algorithms Gatehouse signs with');
     const good = await create('ES256');
     expect(good.status).toBe(201);
     expect(await good.json()).toMatchObject({ introspection_signed_response_alg: 'ES256' });

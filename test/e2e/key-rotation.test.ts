@@ -8,7 +8,7 @@ import { clientFor, startTestServer, type TestServer } from '../support/gatehous
 const ORDERS = 'https://orders.example/api';
 const WEB_CB = 'https://app.example/cb';
 
-interface PublishedKey { kid: string; alg: string; key_ops?: string[] }
+interface PublishedKey { kid: string; alg: string; key_ops?: string[]; kty?: string; crv?: string }
 
 /** Staged signing-key rotation, seen from outside: the JWKS, the tokens, the admin API. */
 describe('signing key rotation', () => {
@@ -36,8 +36,8 @@ describe('signing key rotation', () => {
   test('next keys are published before they sign; after a rotation they sign, and tokens signed before still verify', async () => {
     const before = await jwks();
     const nextEs256 = before.keys.find((k) => k.alg === 'ES256' && k.key_ops?.includes('verify'))!;
-    expect(before.keys).toHaveLength(4);
-    expect(before.keys.filter((k) => !k.key_ops).map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(before.keys).toHaveLength(6);
+    expect(before.keys.filter((k) => !k.key_ops).map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
 
     const web = await clientFor(server, 'web');
     const oldSignIn = await signIn(web, WEB_CB, { scope: 'openid' });
@@ -52,7 +52,7 @@ describe('signing key rotation', () => {
     expect(states[decodeProtectedHeader(oldJwt).kid!]).toBe('retired');
 
     const after = await jwks();
-    expect(after.keys).toHaveLength(6);
+    expect(after.keys).toHaveLength(9); // every algorithm: a retired, a current and a next key
     expect(after.keys.find((k) => k.kid === decodeProtectedHeader(oldJwt).kid)?.key_ops).toEqual(['verify']);
     // Signed before the rotation: still valid against the published keys and at introspection.
     const keySet = createLocalJWKSet(after as JSONWebKeySet);
@@ -79,6 +79,23 @@ describe('signing key rotation', () => {
     expect(retired(rs.body.items, 'RS256')).toBe(retired(before, 'RS256') + 1);
     expect(retired(rs.body.items, 'ES256')).toBe(retired(before, 'ES256'));
     expect((await rotate(platformKey, { alg: 'HS256' })).status).toBe(400);
+  });
+
+  test('EdDSA (Ed25519) keys are published and sign for a resource server that asks for them', async () => {
+    const edApi = 'https://ed.example/api';
+    const put = await fetch(`${server.issuer}/api/v1/resource-servers/${encodeURIComponent(edApi)}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${platformKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'api:read', access_token_format: 'jwt', jwt_alg: 'EdDSA' }),
+    });
+    expect(put.status).toBeLessThan(300);
+    const token = (await oidc.clientCredentialsGrant(await clientFor(server, 'service'), { scope: 'api:read', resource: edApi })).access_token;
+    const header = decodeProtectedHeader(token);
+    expect(header.alg).toBe('EdDSA');
+    const published = (await jwks()).keys.find((k) => k.kid === header.kid);
+    expect(published).toMatchObject({ alg: 'EdDSA', kty: 'OKP', crv: 'Ed25519' });
+    expect(published).not.toHaveProperty('d');
+    await expect(jwtVerify(token, createLocalJWKSet(await jwks() as JSONWebKeySet), { issuer: server.issuer, audience: edApi })).resolves.toBeDefined();
+    expect(await introspect(token)).toMatchObject({ active: true, aud: edApi });
   });
 
   test('only the platform rotates keys', async () => {

@@ -33,13 +33,13 @@ describe('protocol rules', () => {
     expect(meta.grant_types_supported).not.toContain('password');
     expect(meta.grant_types_supported).not.toContain('implicit');
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
-    expect(meta.id_token_signing_alg_values_supported).toEqual(['ES256', 'RS256']);
+    expect(meta.id_token_signing_alg_values_supported).toEqual(['ES256', 'RS256', 'EdDSA']);
     expect(meta.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
 
     const jwks = await (await fetch(meta.jwks_uri!)).json() as { keys: Array<Record<string, unknown>> };
     // The signing keys first, then the next ones, published before they sign (verify only).
     expect(jwks.keys.map((k) => `${k.alg} ${JSON.stringify(k.key_ops ?? null)}`))
-      .toEqual(['ES256 null', 'RS256 null', 'ES256 ["verify"]', 'RS256 ["verify"]']);
+      .toEqual(['ES256 null', 'RS256 null', 'EdDSA null', 'ES256 ["verify"]', 'RS256 ["verify"]', 'EdDSA ["verify"]']);
     for (const key of jwks.keys) expect(key).not.toHaveProperty('d');
   });
 

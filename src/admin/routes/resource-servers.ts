@@ -9,13 +9,13 @@ const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/; // RFC
 
 const resourceServer = z.object({
   identifier: z.string(), scope: z.string(), access_token_format: z.enum(['opaque', 'jwt']),
-  access_token_ttl: z.int().optional(), jwt_alg: z.enum(['ES256', 'RS256']).optional(),
+  access_token_ttl: z.int().optional(), jwt_alg: z.enum(['ES256', 'RS256', 'EdDSA']).optional(),
 });
 const putBody = z.strictObject({
   scope: z.string().regex(SCOPE, 'must be space-separated scope tokens (RFC 6749 §3.3)'),
   access_token_format: z.enum(['opaque', 'jwt']).default('opaque'),
   access_token_ttl: z.int().min(1).max(86_400).optional(),
-  jwt_alg: z.enum(['ES256', 'RS256']).optional(),
+  jwt_alg: z.enum(['ES256', 'RS256', 'EdDSA']).optional(),
 });
 
 /** `{identifier}` is the resource indicator, percent-encoded into one path segment. */

@@ -29,7 +29,7 @@ describe('key ring: staged signing-key rotation', () => {
     const keys = ring.providerKeys();
     expect(keys.filter((k) => !k.key_ops).map((k) => k.kid)).toEqual(expect.arrayContaining(after.current!));
     expect(keys.find((k) => k.kid === after.retired![0])?.key_ops).toEqual(['verify']);
-    expect(ring.publicJwks().keys).toHaveLength(5);
+    expect(ring.publicJwks().keys).toHaveLength(7); // 3 current, 3 next, 1 retired
     expect(JSON.stringify(ring.publicJwks())).not.toContain('"d":');
   });
 

@@ -14,12 +14,14 @@ export function describeSigningKeyContract(name: string, make: () => Promise<Key
     let fx: KeyStoreFixture;
     beforeEach(async () => { fx = await make(); });
 
-    test('first start generates a current and a next key for ES256 and for RS256; only current keys may sign', async () => {
+    test('first start generates a current and a next key for ES256, RS256 and EdDSA; only current keys may sign', async () => {
       const { keys, generated } = await ensureSigningKeys(fx.store);
       expect(generated).toBe(true);
       expect(keys.map((k) => [k.alg, k.kty, k.use, k.key_ops])).toEqual([
-        ['ES256', 'EC', 'sig', undefined], ['RS256', 'RSA', 'sig', undefined], ['ES256', 'EC', 'sig', ['verify']], ['RS256', 'RSA', 'sig', ['verify']],
+        ['ES256', 'EC', 'sig', undefined], ['RS256', 'RSA', 'sig', undefined], ['EdDSA', 'OKP', 'sig', undefined],
+        ['ES256', 'EC', 'sig', ['verify']], ['RS256', 'RSA', 'sig', ['verify']], ['EdDSA', 'OKP', 'sig', ['verify']],
       ]);
+      expect(keys[2]).toMatchObject({ crv: 'Ed25519' });
       expect(keys[0]).toMatchObject({ crv: 'P-256' });
       expect(Buffer.from(keys[1]!.n!, 'base64url')).toHaveLength(256); // 2048 bits
       for (const k of keys) {
@@ -27,7 +29,8 @@ export function describeSigningKeyContract(name: string, make: () => Promise<Key
         expect(typeof k.d).toBe('string');
       }
       expect(await states(fx.store)).toEqual(expect.arrayContaining([
-        ['ES256#1', 'ES256', 'current'], ['RS256#1', 'RS256', 'current'], ['ES256#2', 'ES256', 'next'], ['RS256#2', 'RS256', 'next'],
+        ['ES256#1', 'ES256', 'current'], ['RS256#1', 'RS256', 'current'], ['EdDSA#1', 'EdDSA', 'current'],
+        ['ES256#2', 'ES256', 'next'], ['RS256#2', 'RS256', 'next'], ['EdDSA#2', 'EdDSA', 'next'],
       ]));
       expect((await fx.store.list())[0]!.createdAt).toBeInstanceOf(Date);
     });
@@ -37,7 +40,7 @@ export function describeSigningKeyContract(name: string, make: () => Promise<Key
       const second = await ensureSigningKeys(fx.anotherNode());
       expect(second.generated).toBe(false);
       expect(second.keys).toEqual(first.keys);
-      expect(await fx.store.list()).toHaveLength(4);
+      expect(await fx.store.list()).toHaveLength(6);
     });
 
     test('nodes racing at first start all end up with the same keys', async () => {
@@ -48,7 +51,7 @@ export function describeSigningKeyContract(name: string, make: () => Promise<Key
       expect(kids[1]).toEqual(kids[0]);
       expect(kids[2]).toEqual(kids[0]);
       expect(results.some((r) => r.generated)).toBe(true);
-      expect(await fx.store.list()).toHaveLength(4);
+      expect(await fx.store.list()).toHaveLength(6);
     });
 
     test('insertIfAbsent never replaces a filled slot', async () => {

@@ -15,7 +15,7 @@ test('describeKeys shows alg and kid, never key material', async () => {
   const { keys } = await ensureSigningKeys(createMemorySigningKeyStore());
   const text = describeKeys(keys);
   expect(text).toBe(keys.map((k) => `${k.alg} ${k.kid}`).join(', '));
-  expect(text).toMatch(/^ES256 \S+, RS256 \S+, ES256 \S+, RS256 \S+$/);
+  expect(text).toMatch(/^ES256 \S+, RS256 \S+, EdDSA \S+, ES256 \S+, RS256 \S+, EdDSA \S+$/);
   for (const k of keys) expect(text).not.toContain(k.d!);
 });
 
