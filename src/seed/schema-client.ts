@@ -67,6 +67,8 @@ export const clientFields = {
   scope: z.string().regex(SCOPE, 'must be space-separated scope tokens (RFC 6749 §3.3)').optional(),
   /** Gatehouse extension: a first-party client skips the consent page. */
   first_party: z.boolean().optional(),
+  /** Gatehouse extension: the RATE_LIMIT_TIERS tier this client is limited by (default: authenticated). */
+  rate_limit_tier: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a tier name (lower-case letters, digits, _ and -)').optional(),
   jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional(),
   jwks_uri: absoluteUrl.refine((s) => s.startsWith('https:'), 'must be an https URL').optional(),
   application_type: z.enum(['web', 'native']).optional(),

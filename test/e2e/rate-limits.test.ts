@@ -85,6 +85,32 @@ describe('rate limits (tiny tiers from RATE_LIMIT_TIERS)', () => {
       .rejects.toMatchObject({ error: 'invalid_client_metadata', error_description: 'rate_limit_tier must be a tier name' });
   });
 
+  test('the platform gives a service account its tier through the admin API; an organization may not', async () => {
+    const issue = (orgId?: string) => server.apiKeys.issue({ name: 'sa', scopes: ['admin:service-accounts:write'] }, {
+      owner: { type: 'account', id: 'operator' }, ...(orgId ? { orgId } : {}), allowedScopes: ADMIN_SCOPES,
+    });
+    const create = async (key: string, body: unknown) => {
+      const res = await fetch(`${server.issuer}/api/v1/service-accounts`, {
+        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() as Record<string, any> };
+    };
+    const refused = await create((await issue('org-a')).key, { name: 'fast', scopes: ['api:read'], rate_limit_tier: 'gold' });
+    expect(refused).toMatchObject({ status: 400, body: { fields: [{ path: 'rate_limit_tier' }] } });
+    const created = await create((await issue()).key, { name: 'fast', scopes: ['api:read'], rate_limit_tier: 'gold' });
+    expect(created).toMatchObject({ status: 201, body: { rate_limit_tier: 'gold' } });
+    const res = await fetch(`${server.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${created.body.client_id}:${created.body.client_secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=api:read',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit-policy')).toBe('"gold";q=4;w=60');
+  });
+
   test('an API key\'s rate_limit_tier picks its tier at the admin API; no credential: the default tier per address', async () => {
     const { key } = await server.apiKeys.issue(
       { name: 'limited', scopes: ['admin:api-keys:read'], rate_limit_tier: 'gold' },

@@ -42,7 +42,13 @@ export function ownerOrg(principal: Principal, requested: string | undefined): s
  * otherwise mint a platform credential; and a platform admin gives none it lacks itself.
  * A first-party client skips every user's consent page, which is the platform's call too.
  */
-export function checkGrantable(principal: Principal, scopes: readonly string[], path: string, firstParty?: boolean): void {
+export function checkGrantable(
+  principal: Principal, scopes: readonly string[], path: string, firstParty?: boolean, rateLimitTier?: string | null,
+): void {
+  // A rate-limit tier is a share of the server's capacity: the platform hands it out.
+  if (rateLimitTier !== undefined && rateLimitTier !== null && !isPlatform(principal)) {
+    throw invalid('rate_limit_tier', 'only a platform administrator may choose a rate-limit tier');
+  }
   const admin = scopes.find((s) => ADMIN_SCOPES.includes(s));
   if (admin !== undefined && (!isPlatform(principal) || !principal.scopes.has(admin))) {
     throw invalid(path, isPlatform(principal) ? `"${admin}" is a scope you do not have` : `"${admin}": only a platform administrator may give admin scopes`);

@@ -57,7 +57,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
       summary: 'Register a client; a confidential client gets a generated secret, in this response only',
       responses: { 201: { description: 'registered', schema: withSecret }, 409: { description: 'the client_id is taken' } },
       async handle({ body, principal }) {
-        checkGrantable(principal, scopesOf(body.scope), 'scope', body.first_party);
+        checkGrantable(principal, scopesOf(body.scope), 'scope', body.first_party, body.rate_limit_tier);
         const { org_id: requested, ...fields } = body;
         const orgId = ownerOrg(principal, requested);
         let client: StoredClient = { ...fields, client_id: fields.client_id ?? randomUUID(), ...(orgId ? { org_id: orgId } : {}) };
@@ -95,7 +95,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
       responses: { 200: { description: 'the changed client', schema: clientView }, 404: { description: 'no such client' } },
       async handle({ params, body, principal }) {
         const stored = await findVisible(deps.directory, principal, params.id!, 'client');
-        checkGrantable(principal, scopesOf(body.scope), 'scope', body.first_party ?? undefined);
+        checkGrantable(principal, scopesOf(body.scope), 'scope', body.first_party ?? undefined, body.rate_limit_tier);
         if ('org_id' in body && !isPlatform(principal) && body.org_id !== principal.orgId) {
           throw invalid('org_id', 'only a platform administrator may move a client to another organization');
         }

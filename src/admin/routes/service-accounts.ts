@@ -17,9 +17,10 @@ const view = z.object({
   ip_allow_list: z.array(z.string()).describe('CIDR ranges (IPv4 and IPv6); empty: any address'),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']),
   previous_secret_expires_at: z.int().optional(),
+  rate_limit_tier: z.string().optional().describe('the RATE_LIMIT_TIERS tier it is limited by; platform callers only'),
 });
 const withSecret = view.extend({ client_secret: z.string().describe('the client secret: shown in this response only, never again') });
-const FIELD_PATHS = ['name', 'scopes', 'ip_allow_list', 'token_endpoint_auth_method', 'org_id'];
+const FIELD_PATHS = ['name', 'scopes', 'ip_allow_list', 'token_endpoint_auth_method', 'org_id', 'rate_limit_tier'];
 
 function toView(c: StoredClient) {
   const expiry = previousSecretExpiry(c);
@@ -28,11 +29,13 @@ function toView(c: StoredClient) {
     scopes: typeof c.scope === 'string' && c.scope ? c.scope.split(' ') : [], ip_allow_list: (c.ip_allow_list as string[] | undefined) ?? [],
     token_endpoint_auth_method: c.token_endpoint_auth_method as 'client_secret_basic' | 'client_secret_post',
     ...(expiry !== undefined ? { previous_secret_expires_at: expiry } : {}),
+    ...(typeof c.rate_limit_tier === 'string' ? { rate_limit_tier: c.rate_limit_tier } : {}),
   };
 }
 
 /** Service-account metadata: a confidential client that may only use client credentials (RFC 6749 §4.4). */
-const toMetadata = (b: { name?: string; scopes?: string[]; ip_allow_list?: string[] }) => ({
+const toMetadata = (b: { name?: string; scopes?: string[]; ip_allow_list?: string[]; rate_limit_tier?: string }) => ({
+  ...(b.rate_limit_tier !== undefined ? { rate_limit_tier: b.rate_limit_tier } : {}),
   ...(b.name !== undefined ? { client_name: b.name } : {}),
   ...(b.scopes !== undefined ? { scope: b.scopes.join(' ') } : {}),
   // Stored in canonical form; enforced wherever the client authenticates (oidc/client-auth-ip.ts).
@@ -51,6 +54,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
     name: z.string().min(1).max(200),
     scopes: z.array(z.string()).min(1).max(100),
     ip_allow_list: z.array(z.string()).max(100),
+    rate_limit_tier: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a tier name'),
   };
   const checked = <S extends z.ZodObject>(schema: S) => schema.superRefine((b: { scopes?: string[]; ip_allow_list?: string[] }, ctx) => {
     b.scopes?.forEach((s, i) => {
@@ -66,6 +70,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
   const createBody = checked(z.strictObject({
     ...settable,
     ip_allow_list: settable.ip_allow_list.default([]),
+    rate_limit_tier: settable.rate_limit_tier.optional(),
     token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
     org_id: z.string().min(1).max(255).optional().describe('the owning organization; platform callers only'),
   }));
@@ -77,7 +82,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
       summary: 'Create a service account; its client_id and secret are in this response, the secret only here',
       responses: { 201: { description: 'created', schema: withSecret } },
       async handle({ body, principal }) {
-        checkGrantable(principal, body.scopes, 'scopes');
+        checkGrantable(principal, body.scopes, 'scopes', undefined, body.rate_limit_tier);
         const orgId = ownerOrg(principal, body.org_id);
         const { client, secret } = withNewSecret({
           client_id: randomUUID(), ...toMetadata(body), service_account: true, ...(orgId ? { org_id: orgId } : {}),
@@ -115,7 +120,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
       responses: { 200: { description: 'the changed service account', schema: view }, 404: { description: 'no such service account' } },
       async handle({ params, body, principal }) {
         const stored = await findVisible(deps.directory, principal, params.id!, 'service_account');
-        if (body.scopes) checkGrantable(principal, body.scopes, 'scopes');
+        if (body.scopes || body.rate_limit_tier !== undefined) checkGrantable(principal, body.scopes ?? [], 'scopes', undefined, body.rate_limit_tier);
         const next: StoredClient = { ...stored, ...toMetadata(body) };
         checkPlatformOwned(next, 'scopes');
         await validateWithProvider(deps.provider, next, FIELD_PATHS);
