@@ -68,7 +68,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const auditLog = createAuditLog({ config, logger, metrics, stores });
     const keyRing = await createKeyRing({
       store: options.signingKeyStore ?? stores.signingKeys, rotateAfterDays: config.keys.rotateAfterDays, retainRetiredSeconds: config.keys.retainRetiredSeconds,
-      onRotated: (event) => logger.info({ keys: event }, 'signing keys rotated'),
+      // Every rotation, asked for or scheduled, is logged and audited here, once.
+      onRotated: (event) => {
+        logger.info({ keys: event }, 'signing keys rotated');
+        auditLog.sink.record({ type: 'key.rotated', actor: event.by ?? 'system', reason: event.by ? 'requested' : 'scheduled', details: event });
+      },
     });
     await stores.resourceServers.upsert(adminResourceServer(config.issuer));
     // The account pages' own sign-in client, in every deployment (account/client.ts).

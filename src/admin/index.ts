@@ -68,7 +68,7 @@ export function adminRoutes(deps: AdminDeps) {
     ...invitationRoutes(tenancyDeps(deps)),
     ...membershipRoutes(tenancyDeps(deps)),
     ...grantRoutes({ ...deps.grants, tenancy: deps.tenancy, provider: deps.provider }),
-    ...keyRoutes({ ring: deps.signingKeys, ...(deps.audit && { audit: deps.audit }) }),
+    ...keyRoutes({ ring: deps.signingKeys }),
     ...auditEventRoutes({ store: deps.auditEvents }),
     ...webhookRoutes(deps.webhooks),
   ];

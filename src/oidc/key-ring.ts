@@ -19,7 +19,8 @@ export interface KeyRingOptions {
   /** Rotate automatically when the current key is this old; 0 = only on demand. */
   rotateAfterDays: number;
   now?: () => Date;
-  onRotated?: (event: { alg: SigningAlg; retired: string; current: string; next: string }) => void;
+  /** Told of every rotation; `by` is who asked (undefined: the schedule). */
+  onRotated?: (event: { alg: SigningAlg; retired: string; current: string; next: string; by: string | undefined }) => void;
 }
 
 export interface KeyRing {
@@ -33,7 +34,7 @@ export interface KeyRing {
   /** The live provider whose keystore follows the ring. */
   attach(provider: Provider): void;
   /** next → current → retired for each algorithm (or one); a new next is generated. */
-  rotate(alg?: SigningAlg): Promise<StoredKey[]>;
+  rotate(alg?: SigningAlg, by?: string): Promise<StoredKey[]>;
   /** Reads the store, drops expired retired keys, rotates when due, and reloads on change. */
   refresh(): Promise<void>;
 }
@@ -67,7 +68,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     reload();
   }
 
-  async function rotateOne(alg: SigningAlg) {
+  async function rotateOne(alg: SigningAlg, by?: string) {
     let keys = await store.list();
     let next = keys.find((k) => k.alg === alg && k.state === 'next');
     if (!next) {
@@ -81,7 +82,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     for (const old of current) await store.transition(old.kid, 'current', 'retired', at);
     const fresh = { ...await generateSigningKey(alg, nextSlot(await store.list(), alg)), state: 'next' as const, createdAt: now() };
     await store.insertIfAbsent([fresh]);
-    options.onRotated?.({ alg, retired: current.map((k) => k.kid).join(','), current: next.kid, next: fresh.kid });
+    options.onRotated?.({ alg, retired: current.map((k) => k.kid).join(','), current: next.kid, next: fresh.kid, by });
   }
 
   async function purgeExpired() {
@@ -106,8 +107,8 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     attach(p) {
       provider = p;
     },
-    async rotate(alg) {
-      for (const a of alg ? [alg] : SIGNING_ALGS) await rotateOne(a);
+    async rotate(alg, by) {
+      for (const a of alg ? [alg] : SIGNING_ALGS) await rotateOne(a, by);
       await reread();
       return stored;
     },

@@ -98,6 +98,25 @@ describe('signing key rotation', () => {
     expect(await introspect(token)).toMatchObject({ active: true, aud: edApi });
   });
 
+  test('every rotation is in the audit log, naming who asked for it', async () => {
+    const key = (await server.apiKeys.issue({ name: 'rotator', scopes: ['admin:keys:write', 'admin:audit:read'] }, {
+      owner: { type: 'account', id: 'platform-admin' }, allowedScopes: ADMIN_SCOPES,
+    }));
+    expect((await rotate(key.key, { alg: 'ES256' })).status).toBe(200);
+    // Audit events are written in batches just after the request: poll with a deadline.
+    const deadline = Date.now() + 3000;
+    let events: { type: string; actor: string; details: { alg: string } }[] = [];
+    while (Date.now() < deadline) {
+      const res = await fetch(`${server.issuer}/api/v1/audit-events?type=key.rotated`, { headers: { authorization: `Bearer ${key.key}` } });
+      events = ((await res.json()) as { items: typeof events }).items;
+      if (events.some((e) => e.actor === `api_key:${key.record.id}`)) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(events).toEqual(expect.arrayContaining([
+      expect.objectContaining({ type: 'key.rotated', actor: `api_key:${key.record.id}`, details: expect.objectContaining({ alg: 'ES256' }) }),
+    ]));
+  });
+
   test('only the platform rotates keys', async () => {
     const orgKey = (await server.apiKeys.issue({ name: 'org', scopes: ['admin:keys:write'] }, {
       owner: { type: 'account', id: 'someone' }, orgId: 'some-org', allowedScopes: ADMIN_SCOPES,

@@ -17,14 +17,14 @@ describe('key ring: staged signing-key rotation', () => {
     const rotated: unknown[] = [];
     const ring = await createKeyRing({ store, retainRetiredSeconds: 3600, rotateAfterDays: 0, onRotated: (e) => rotated.push(e) });
     const before = summary(ring);
-    await ring.rotate('ES256');
+    await ring.rotate('ES256', 'api_key:k1');
     const after = summary(ring);
     expect(after.current).toEqual(before.next);
     expect(after.retired).toEqual(before.current);
     expect(after.next).toHaveLength(1);
     expect(after.next).not.toEqual(before.next);
     expect(summary(ring, 'RS256').retired).toEqual([]); // only the algorithm asked for
-    expect(rotated).toEqual([{ alg: 'ES256', retired: before.current![0], current: before.next![0], next: after.next![0] }]);
+    expect(rotated).toEqual([{ alg: 'ES256', retired: before.current![0], current: before.next![0], next: after.next![0], by: 'api_key:k1' }]);
     // What the provider gets: the new current signs; the others verify only.
     const keys = ring.providerKeys();
     expect(keys.filter((k) => !k.key_ops).map((k) => k.kid)).toEqual(expect.arrayContaining(after.current!));
