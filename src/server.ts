@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import type Provider from 'oidc-provider';
@@ -29,6 +30,7 @@ import { createAuditLog } from './audit/index.ts';
 import type { Scheduler } from './audit/webhook-dispatcher.ts';
 import { createBackchannelLogout } from './oidc/backchannel.ts';
 import { sweepUnusedClients } from './oidc/registration-clients.ts';
+import { tlsServerOptions } from './oidc/mtls-listener.ts';
 
 export interface Running {
   readonly url: string;
@@ -140,7 +142,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     }, 3_600_000);
     sweepTimer?.unref();
 
-    const server = createServer(koa.callback());
+    // TLS_CERT_FILE: Gatehouse terminates TLS itself and can see client certificates (oidc/mtls-listener.ts).
+    const tls = config.mtls.tls;
+    const server: Server = tls ? createHttpsServer(tlsServerOptions(tls), koa.callback()) : createServer(koa.callback());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -153,7 +157,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       : undefined;
 
     return {
-      url: `http://localhost:${port}`,
+      url: `${tls ? 'https' : 'http'}://localhost:${port}`,
       server,
       provider,
       stores,

@@ -113,6 +113,9 @@ export function authenticate(options: {
     const client = token?.isValid ? await options.provider.Client.find(token.clientId!) : undefined;
     if (!token?.isValid || !client || ![token.aud].flat().includes(options.adminResource)) throw invalidToken(ctx);
     if (token.jkt || presented.dpop) await checkSenderConstraint(ctx, token, presented);
+    // RFC 8705 §3: a certificate-bound token needs its certificate, which this API does not
+    // check; refusing it keeps a stolen bound token from opening the admin API (docs/mtls.md).
+    if (token['x5t#S256']) throw unauthorized(ctx, 'certificate-bound access tokens are not accepted by the admin API', true);
     const expiresAt = token.exp ? new Date(token.exp * 1000) : undefined;
 
     const accountId = 'accountId' in token ? token.accountId : undefined;

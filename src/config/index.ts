@@ -10,6 +10,7 @@ import { parseTheme, ThemeError, type ThemeSettings } from '../interactions/them
 import {
   DEFAULT_REGISTRATION_GRANT_TYPES, DEFAULT_REGISTRATION_SCOPES, REGISTRABLE_GRANT_TYPES, unregistrableScope, type RegistrationConfig,
 } from '../oidc/registration-config.ts';
+import { readMtls, type MtlsConfig } from '../oidc/mtls-config.ts';
 import {
   ConfigError, readEnum, readInt, readList, readString, readUrl, redactUrl, type Env,
 } from './env.ts';
@@ -92,6 +93,8 @@ export interface Config {
   readonly registration: Readonly<RegistrationConfig>;
   /** OAuth 2.0 Token Exchange (RFC 8693; oidc/token-exchange.ts): off unless turned on; lifetime of what it issues. */
   readonly tokenExchange: Readonly<{ enabled: boolean; ttlSeconds: number }>;
+  /** Mutual TLS (RFC 8705; oidc/mtls*.ts): MTLS on/off, the proxy's certificate headers, Gatehouse's own TLS listener. */
+  readonly mtls: MtlsConfig;
 }
 
 const THEME_VARIABLES: Readonly<Record<keyof ThemeSettings, string>> = {
@@ -439,6 +442,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Short on purpose (RFC 8693 §5): the token stands for another credential, and revoking that does not reach it.
       ttlSeconds: readInt(env, 'TOKEN_EXCHANGE_TTL', 300, { max: 3600, unit: 'seconds' }),
     },
+    mtls: readMtls(env, readTrustProxy(env)),
   };
   return deepFreeze({ ...config, keys: readKeys(env, production, config.ttl), registration: readRegistration(env, config.scopes) });
 }

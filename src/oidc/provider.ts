@@ -9,6 +9,7 @@ import { features, type LogoutPages } from './features.ts';
 import { clientIdMetadataDocument } from './client-id-metadata.ts';
 import { IMPERSONATE_SCOPE, withExchangeClaims } from './token-exchange.ts';
 import { dpop } from './dpop.ts';
+import { mtls, mtlsClientAuthMethods } from './mtls.ts';
 import { par } from './par.ts';
 import { jwtIntrospection } from './jwt-introspection.ts';
 import { backchannelLogout, type BackchannelLogout } from './backchannel.ts';
@@ -76,6 +77,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ...backchannelLogout(config.backchannelLogout),
       // CLIENT_ID_METADATA_DOCUMENT (docs/registration.md).
       clientIdMetadataDocument: clientIdMetadataDocument(config.registration),
+      // MTLS (RFC 8705; docs/mtls.md).
+      ...mtls(config.mtls),
     },
     ttl: ttl(config),
     // Only the authorization code flow: no implicit, no hybrid (RFC 9700 §2.1.2).
@@ -83,7 +86,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // PKCE for every client, public or confidential; S256 only (RFC 9700 §2.1.1).
     pkce: { required: () => true },
     // client_secret_jwt needs the plain secret, which Gatehouse never keeps.
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // tls_client_auth and self_signed_tls_client_auth only with MTLS=on (oidc/mtls.ts).
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', ...mtlsClientAuthMethods(config.mtls)],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],

@@ -17,7 +17,8 @@ export const GRANT_TYPES = [
   // RFC 8693, only with TOKEN_EXCHANGE=on (the provider refuses it otherwise): docs/token-exchange.md.
   'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const;
-export const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+// The two RFC 8705 methods are accepted by the provider only with MTLS=on (docs/mtls.md).
+export const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
 const SECRET_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post'];
 const SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'] as const;
 
@@ -86,11 +87,23 @@ export const clientFields = {
   require_pushed_authorization_requests: z.boolean().optional(),
   // RFC 9701 §6: how introspection answers asked for as JWTs are signed (docs/jwt-introspection.md).
   introspection_signed_response_alg: z.enum(['ES256', 'RS256', 'EdDSA'], { error: 'must be ES256, RS256 or EdDSA, the algorithms Gatehouse signs with' }).optional(),
+  // RFC 8705 §2.1.2: the one certificate subject a tls_client_auth client is known by;
+  // §3.4: tokens bound to the client certificate (docs/mtls.md).
+  tls_client_auth_subject_dn: z.string().min(1).optional(),
+  tls_client_auth_san_dns: z.string().min(1).optional(),
+  tls_client_auth_san_uri: absoluteUrl.optional(),
+  tls_client_auth_san_ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(),
+  tls_client_auth_san_email: z.email().optional(),
+  tls_client_certificate_bound_access_tokens: z.boolean().optional(),
 };
 type ClientInput = z.output<z.ZodObject<typeof clientFields>>;
 
 /** Back-Channel Logout 1.0 §2.2: plain http only for a confidential client. */
 export const HTTPS_FOR_PUBLIC_CLIENTS = 'must be an https URL for a public client (Back-Channel Logout 1.0 §2.2)';
+
+const TLS_SUBJECTS = [
+  'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email',
+] as const;
 
 /** The cross-field rules of RFC 7591 §2 and Gatehouse's profile. */
 export function checkClient(c: ClientInput, ctx: z.RefinementCtx): void {
@@ -107,6 +120,14 @@ export function checkClient(c: ClientInput, ctx: z.RefinementCtx): void {
   if (method === 'private_key_jwt' && !c.jwks && !c.jwks_uri) {
     problem('jwks', 'is required (or jwks_uri) for token_endpoint_auth_method "private_key_jwt"');
   }
+  if (method === 'self_signed_tls_client_auth' && !c.jwks && !c.jwks_uri) {
+    problem('jwks', 'is required (or jwks_uri), with the certificate in "x5c", for token_endpoint_auth_method "self_signed_tls_client_auth"');
+  }
+  const subjects = TLS_SUBJECTS.filter((k) => c[k] !== undefined);
+  if (method === 'tls_client_auth' && subjects.length !== 1) {
+    problem('token_endpoint_auth_method', `"tls_client_auth" needs exactly one of ${TLS_SUBJECTS.join(', ')} (RFC 8705 §2.1.2)`);
+  }
+  if (method !== 'tls_client_auth' && subjects.length > 0) problem(subjects[0]!, 'is only for token_endpoint_auth_method "tls_client_auth"');
   if (method === 'none' && c.grant_types.includes('client_credentials')) {
     problem('grant_types', 'client_credentials needs a confidential client, not token_endpoint_auth_method "none" (RFC 6749 §4.4)');
   }
