@@ -61,7 +61,8 @@ export function createAuditSink(options: AuditSinkOptions): RunningAuditSink {
     record(input) {
       try {
         const event = toEvent(input, now());
-        logger.info({ audit: toAuditJson(event) }, 'audit event');
+        // Built only when it is written: at LOG_LEVEL=warn this is every token issued, for nothing.
+        if (logger.isLevelEnabled('info')) logger.info({ audit: toAuditJson(event) }, 'audit event');
         if (queue.length >= maxQueue) {
           queue.shift();
           onFailure('queue_full', 1);

@@ -44,10 +44,13 @@ export function requestObserver(options: { logger: Logger; metrics: Metrics }) {
         metrics.introspections.inc({ result: (ctx.body as { active?: boolean } | undefined)?.active ? 'active' : 'inactive' });
       }
       if (route === 'revocation' && status === 200) metrics.revocations.inc({ source: 'token' });
-      logger.info({
-        req_id: requestId, method: ctx.method, route, status, duration_ms: Math.round(seconds * 1e4) / 10,
-        client_id: (ctx as unknown as KoaContextWithOIDC).oidc?.client?.clientId,
-      }, 'request');
+      // The line is built only when it is written (LOG_LEVEL=info or lower).
+      if (logger.isLevelEnabled('info')) {
+        logger.info({
+          req_id: requestId, method: ctx.method, route, status, duration_ms: Math.round(seconds * 1e4) / 10,
+          client_id: (ctx as unknown as KoaContextWithOIDC).oidc?.client?.clientId,
+        }, 'request');
+      }
     }
   };
 }

@@ -17,12 +17,25 @@ const seconds = (ms: number) => Math.ceil(ms / 1000);
  *   timestamp, for the draft's reason: no dependence on the client's clock).
  */
 export function setRateLimitHeaders(ctx: Context, tier: RateLimitTier, state: BucketState): void {
-  const window = seconds(tier.burst * emissionIntervalMs(tier));
-  ctx.set('RateLimit-Policy', `"${tier.name}";q=${tier.burst};w=${window}`);
-  ctx.set('RateLimit', `"${tier.name}";r=${state.remaining};t=${seconds(state.nextMs)}`);
-  ctx.set('X-RateLimit-Limit', String(state.limit));
-  ctx.set('X-RateLimit-Remaining', String(state.remaining));
-  ctx.set('X-RateLimit-Reset', String(seconds(state.resetMs)));
+  // One call: Koa's set() allocates per call, and this runs on every limited request.
+  ctx.set({
+    'RateLimit-Policy': policyOf(tier),
+    RateLimit: `"${tier.name}";r=${state.remaining};t=${seconds(state.nextMs)}`,
+    'X-RateLimit-Limit': String(state.limit),
+    'X-RateLimit-Remaining': String(state.remaining),
+    'X-RateLimit-Reset': String(seconds(state.resetMs)),
+  });
+}
+
+/** A tier's policy never changes: its header value is made once (tiers live as long as the process). */
+const policies = new WeakMap<RateLimitTier, string>();
+function policyOf(tier: RateLimitTier): string {
+  let policy = policies.get(tier);
+  if (policy === undefined) {
+    policy = `"${tier.name}";q=${tier.burst};w=${seconds(tier.burst * emissionIntervalMs(tier))}`;
+    policies.set(tier, policy);
+  }
+  return policy;
 }
 
 /** RFC 9110 §10.2.3 delay-seconds; at least 1, so a client never retries at once. */

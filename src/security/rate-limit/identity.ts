@@ -45,6 +45,25 @@ export function endpointOf(method: string, path: string): LimitedEndpoint | unde
  * is the unit. IPv4-mapped IPv6 addresses count as their IPv4 address.
  */
 export function addressKey(ip: string): string {
+  let key = addressKeys.get(ip);
+  if (key === undefined) {
+    key = computeAddressKey(ip);
+    // A bound, not an LRU: past it (a scan from very many addresses) start again.
+    if (addressKeys.size >= MAX_REMEMBERED_ADDRESSES) addressKeys.clear();
+    addressKeys.set(ip, key);
+  }
+  return key;
+}
+
+/**
+ * Parsing an address costs more than the rest of the limiter's own work on a request; the
+ * same few addresses come again and again (a service's hosts, a proxy), so each one's key
+ * is remembered.
+ */
+const addressKeys = new Map<string, string>();
+const MAX_REMEMBERED_ADDRESSES = 10_000;
+
+function computeAddressKey(ip: string): string {
   try {
     const addr = ipaddr.process(ip);
     if (addr.kind() === 'ipv4') return addr.toString();
@@ -80,10 +99,13 @@ function basicUser(header: string): string | undefined {
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 1) return undefined;
+  const user = decoded.slice(0, colon);
+  // Most client ids have nothing form-encoded in them.
+  if (!user.includes('%') && !user.includes('+')) return user;
   try {
-    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    return decodeURIComponent(user.replace(/\+/g, ' '));
   } catch {
-    return decoded.slice(0, colon);
+    return user;
   }
 }
 

@@ -88,6 +88,10 @@ export async function openRateLimiting(config: Config, logger: Logger, options: 
 
   const redis = new Redis(config.redisUrl, {
     connectionName: 'gatehouse-rate-limits',
+    // Every limited request sends one command here. Commands sent in one turn of the event
+    // loop go out in one write (and their replies come back in one read): under load that
+    // is a fraction of a system call per request instead of one, on both ends.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 500,

@@ -11,6 +11,19 @@ import type { IncomingMessage } from 'node:http';
  * Resolves undefined (with whatever was read put back) when the body does not arrive whole.
  */
 export function peekForm(req: IncomingMessage, length: number): Promise<URLSearchParams | undefined> {
+  // The rate limiter and device polling may both look: the body is read and parsed once.
+  let peeked = peeks.get(req);
+  if (!peeked) {
+    peeked = readAndPutBack(req, length);
+    peeks.set(req, peeked);
+  }
+  return peeked;
+}
+
+/** What each request's body turned out to be; callers only read the parsed form. */
+const peeks = new WeakMap<IncomingMessage, Promise<URLSearchParams | undefined>>();
+
+function readAndPutBack(req: IncomingMessage, length: number): Promise<URLSearchParams | undefined> {
   if (!req.readable || req.readableEnded) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

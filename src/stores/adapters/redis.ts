@@ -51,28 +51,18 @@ export function createRedisBackend(redis: Redis | string, opts: RedisBackendOpti
 
   function adapterFor(model: string): Adapter {
     return {
-      // One MULTI: DEL drops fields of the previous version (a stale `consumed` above all).
+      // One script (redis-scripts.ts UPSERT): DEL drops fields of the previous version
+      // (a stale `consumed` above all), then the hash, its index keys and their TTLs.
       async upsert(id, payload, expiresIn) {
         const key = entryKey(model, id);
         const ttl = typeof expiresIn === 'number' ? Math.max(1, Math.ceil(expiresIn)) : maxTtl;
-        const fields: Record<string, string> = { payload: JSON.stringify(payload) };
-        if (payload.consumed !== undefined && payload.consumed !== null) fields.consumed = String(payload.consumed);
+        const consumed = payload.consumed !== undefined && payload.consumed !== null ? String(payload.consumed) : '';
         const grantId = grantIdOf(model, payload);
         const uid = lookupValue(payload.uid);
         const userCode = lookupValue(payload.userCode);
-        const multi = client.multi().del(key);
-        if (uid) multi.set((fields.uidKey = uidKey(model, uid)), key, 'EX', ttl);
-        if (userCode) multi.set((fields.ucKey = ucKey(model, userCode)), key, 'EX', ttl);
-        if (grantId) {
-          const gk = (fields.grantKey = grantKey(grantId));
-          fields.grantId = grantId;
-          // NX gives a new set its first TTL; GT only ever lengthens it (Redis ≥ 7.0).
-          multi.sadd(gk, key).expire(gk, ttl, 'NX').expire(gk, ttl, 'GT');
-        }
-        multi.hset(key, fields).expire(key, ttl);
-        const results = await multi.exec();
-        const failed = results?.find(([err]) => err);
-        if (!results || failed) throw failed?.[0] ?? new Error('Redis upsert transaction aborted');
+        await scripts.upsert(key, ttl, JSON.stringify(payload), consumed, grantId ?? '', {
+          uidKey: uid && uidKey(model, uid), ucKey: userCode && ucKey(model, userCode), grantKey: grantId && grantKey(grantId),
+        });
       },
       async find(id) {
         const [payload, consumed] = await client.hmget(entryKey(model, id), 'payload', 'consumed');
