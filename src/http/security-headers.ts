@@ -32,3 +32,14 @@ export function securityHeaders(options: { https: boolean; imageSources?: readon
     return next();
   };
 }
+
+/**
+ * Lets this one response load images from `origin` too (an app's logo on the login page:
+ * interactions/client-presentation.ts), by adding it to the `img-src` that
+ * setSecurityHeaders set. Only an origin (scheme, host, port) is ever added.
+ */
+export function allowImageSource(ctx: Context, origin: string): void {
+  const policy = ctx.response.get('Content-Security-Policy');
+  if (typeof policy !== 'string' || !policy) return;
+  ctx.set('Content-Security-Policy', policy.replace(/(^|; )img-src ([^;]*)/, (_all, lead: string, sources: string) => `${lead}img-src ${sources} ${origin}`));
+}

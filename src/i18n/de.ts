@@ -25,6 +25,9 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'consent.signedInAs': 'Angemeldet als {email}.',
   'consent.allow': 'Erlauben',
   'consent.deny': 'Ablehnen',
+  'client.logo': 'Logo von {client}',
+  'client.policy': 'Datenschutzerklärung von {client}',
+  'client.tos': 'Nutzungsbedingungen von {client}',
 
   'scope.openid': 'Sie anmelden und wissen, wer Sie sind',
   'scope.profile': 'Ihren Namen sehen',

@@ -29,6 +29,9 @@ export const en = {
   'consent.signedInAs': 'Signed in as {email}.',
   'consent.allow': 'Allow',
   'consent.deny': 'Deny',
+  'client.logo': '{client} logo',
+  'client.policy': 'Privacy policy of {client}',
+  'client.tos': 'Terms of service of {client}',
 
   'scope.openid': 'Sign you in and know who you are',
   'scope.profile': 'See your name',

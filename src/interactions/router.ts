@@ -8,6 +8,7 @@ import { formBody } from '../http/form-body.ts';
 import { createCsrf } from './csrf.ts';
 import { grantConsent, requestedScopes } from './grant-consent.ts';
 import { describeScope } from './scopes.ts';
+import { presentClient } from './client-presentation.ts';
 import type { Render } from './views.ts';
 import type { TenancyResolver } from '../security/tenancy.ts';
 import type { AuditEventInput, AuditSink } from '../audit/events.ts';
@@ -59,9 +60,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.redirect(location);
   }
 
-  async function clientName(clientId: unknown): Promise<string> {
-    const client = await provider.Client.find(String(clientId));
-    return client?.clientName ?? String(clientId);
+  async function appOf(ctx: Context, clientId: unknown) {
+    return presentClient(ctx, await provider.Client.find(String(clientId)), clientId);
   }
 
   async function details(ctx: Context, expected?: 'login' | 'consent') {
@@ -75,7 +75,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   async function showLogin(ctx: Context, found: Awaited<ReturnType<typeof details>>, extra: { error?: string; email?: string } = {}) {
     await render(ctx, 'login', {
-      uid: found.uid, csrf: tokenFor(found.uid), clientName: await clientName(found.params.client_id),
+      uid: found.uid, csrf: tokenFor(found.uid), app: await appOf(ctx, found.params.client_id),
       error: extra.error, email: extra.email ?? found.params.login_hint ?? '', uiLocales: found.params.ui_locales,
     });
   }
@@ -107,7 +107,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     const account = found.session?.accountId ? await accounts.findById(found.session.accountId) : undefined;
     await render(ctx, 'consent', {
-      uid: found.uid, csrf: tokenFor(found.uid), clientName: client?.clientName ?? found.params.client_id,
+      uid: found.uid, csrf: tokenFor(found.uid), app: presentClient(ctx, client, found.params.client_id),
       scopes: requestedScopes(found).map(describeScope), accountEmail: account?.email ?? '', uiLocales: found.params.ui_locales,
     });
   });

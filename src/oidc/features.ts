@@ -53,6 +53,9 @@ export function features(
       defaultResource: rejectUnknownClientCredentialsScopes(knownScopes),
     },
     userinfo: { enabled: true },
+    // A client that registered `userinfo_signed_response_alg` gets its userinfo as a signed
+    // JWT (OIDC Core §5.3.2); the others get JSON, as before.
+    jwtUserinfo: { enabled: true },
     // RFC 8628, for CLIs and TVs: `/device/auth`, and the person's pages at `/device`
     // (interactions/device-pages.ts). User codes are base-20 (no vowels, so no words and
     // no 0/O or 1/I mix-ups) in two groups of four: about 2^34.6, with entry rate-limited

@@ -99,6 +99,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       // The algorithms Gatehouse holds signing keys for (RFC 9701 §6; RS256 is the default).
       introspectionSigningAlgValues: ['ES256', 'RS256', 'EdDSA'],
+      userinfoSigningAlgValues: ['ES256', 'RS256', 'EdDSA'],
     },
     extraClientMetadata: {
       // Gatehouse's own metadata: a first-party client skips the consent page; org_id is

@@ -21,7 +21,7 @@ export const SELF_REGISTERED_FIELDS = [
   'token_endpoint_auth_signing_alg', 'scope', 'jwks', 'jwks_uri', 'application_type', 'id_token_signed_response_alg',
   'client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'contacts', 'default_max_age', 'require_auth_time',
   // Each of these only makes the client stricter, or tells the server where to send logout tokens.
-  'dpop_bound_access_tokens', 'require_pushed_authorization_requests', 'introspection_signed_response_alg',
+  'dpop_bound_access_tokens', 'require_pushed_authorization_requests', 'introspection_signed_response_alg', 'userinfo_signed_response_alg',
   'backchannel_logout_uri', 'backchannel_logout_session_required',
 ] as const;
 

@@ -87,6 +87,8 @@ export const clientFields = {
   require_pushed_authorization_requests: z.boolean().optional(),
   // RFC 9701 §6: how introspection answers asked for as JWTs are signed (docs/jwt-introspection.md).
   introspection_signed_response_alg: z.enum(['ES256', 'RS256', 'EdDSA'], { error: 'must be ES256, RS256 or EdDSA, the algorithms Gatehouse signs with' }).optional(),
+  // OIDC Core §5.3.2: userinfo answered as a JWT signed with this algorithm (JSON without it).
+  userinfo_signed_response_alg: z.enum(['ES256', 'RS256', 'EdDSA'], { error: 'must be ES256, RS256 or EdDSA, the algorithms Gatehouse signs with' }).optional(),
   // RFC 8705 §2.1.2: the one certificate subject a tls_client_auth client is known by;
   // §3.4: tokens bound to the client certificate (docs/mtls.md).
   tls_client_auth_subject_dn: z.string().min(1).optional(),

@@ -55,7 +55,7 @@ describe('conformance: Config OP', () => {
     expect(doc.claims_parameter_supported).toBe(false);
     expect(doc.request_parameter_supported ?? false).toBe(false);
     expect(doc.request_uri_parameter_supported).toBe(false);
-    expect(doc).not.toHaveProperty('userinfo_signing_alg_values_supported');
+    expect(doc.userinfo_signing_alg_values_supported).toEqual(['ES256', 'RS256', 'EdDSA']);
     expect(doc).not.toHaveProperty('registration_endpoint'); // REGISTRATION is off by default
 
     // The JWKS (the suite's ValidateJwksSequence): public keys only, unique kids, each usable for its alg.

@@ -76,8 +76,26 @@ describe('conformance: Dynamic OP', () => {
     expect(metadata.id_token_signing_alg_values_supported).not.toContain('none');
   });
 
-  test('oidcc-userinfo-rs256: fails: signed userinfo responses are not offered (no userinfo_signing_alg_values_supported)', () => {
-    expect(metadata).not.toHaveProperty('userinfo_signing_alg_values_supported');
+  test('oidcc-userinfo-rs256: a client registered with userinfo_signed_response_alg RS256 gets its userinfo as an RS256 JWT', async () => {
+    expect(metadata.userinfo_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256']));
+    const { rp, registered } = await registerRp({ userinfo_signed_response_alg: 'RS256' });
+    expect(registered.userinfo_signed_response_alg).toBe('RS256');
+    const { tokens, claims } = await codeFlow(rp, new Browser());
+    // openid-client, told the client's registered algorithm, checks the JWT's signature, iss and aud.
+    const signedRp = await oidc.discovery(new URL(server.issuer), registered.client_id, { userinfo_signed_response_alg: 'RS256' },
+      oidc.PrivateKeyJwt({ key: key.privateKey, kid: 'rp-key-1' }), { execute: [oidc.allowInsecureRequests] });
+    const info = await oidc.fetchUserInfo(signedRp, tokens.access_token, claims.sub);
+    expect(info).toMatchObject({ sub: claims.sub, iss: server.issuer, aud: registered.client_id });
+    const raw = await fetch(metadata.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(raw.headers.get('content-type')).toMatch(/^application\/jwt/);
+    expect(decodeProtectedHeader(await raw.text()).alg).toBe('RS256');
+  });
+
+  test('oidcc-userinfo-rs256: a client that registered no algorithm still gets JSON', async () => {
+    const { rp } = await registerRp();
+    const { tokens } = await codeFlow(rp, new Browser());
+    const raw = await fetch(metadata.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(raw.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
   test('oidcc-ensure-redirect-uri-in-authorization-request: with two registered redirect URIs, a request without one gets an error page', async () => {
@@ -132,7 +150,7 @@ describe('conformance: Dynamic OP', () => {
     expect(refused.body.error).toBe('invalid_redirect_uri');
   });
 
-  test('oidcc-discovery-endpoint-verification (dynamic variant): fails by design: only the code response type is offered', () => {
+  test('oidcc-discovery-endpoint-verification (dynamic variant): not applicable, by design: only the code response type is offered', () => {
     // OIDC Discovery §3 asks a Dynamic OP for code, id_token and "id_token token", and the
     // suite for the implicit grant; RFC 9700 §2.1.2 says not to use them.
     expect(metadata.response_types_supported).toEqual(['code']);
@@ -140,13 +158,21 @@ describe('conformance: Dynamic OP', () => {
     expect(metadata.registration_endpoint).toBe(`${server.issuer}/reg`);
   });
 
-  test.each(['logo_uri', 'policy_uri', 'tos_uri'])('oidcc-registration-%s: partly: the URL is accepted at registration, but the login page does not show it', async (field) => {
+  test.each([
+    ['logo_uri', (url: string) => `<img class="client-logo" src="${url}"`],
+    ['policy_uri', (url: string) => `<a href="${url}" target="_blank" rel="noopener noreferrer" id="client-policy">`],
+    ['tos_uri', (url: string) => `<a href="${url}" target="_blank" rel="noopener noreferrer" id="client-tos">`],
+  ] as const)('oidcc-registration-%s: the registered URL is shown on the login page', async (field, shown) => {
     const url = `https://rp.example/${field}`;
     const { rp, registered } = await registerRp({ [field]: url });
     expect(registered[field]).toBe(url);
     const flow = await authorize(rp, new Browser(), { scope: 'openid' }, { signIn: false });
     expect(flow.loginShown).toBe(true);
-    expect(flow.page.html).not.toContain(url);
+    expect(flow.page.html).toContain(shown(url));
+    // The logo's origin is allowed as an image source on this page only (the CSP is otherwise 'self').
+    const csp = flow.page.headers.get('content-security-policy')!;
+    if (field === 'logo_uri') expect(csp).toContain("img-src 'self' data: https://rp.example;");
+    else expect(csp).toContain("img-src 'self' data:;");
   });
 
   test.each(['oidcc-registration-sector-uri', 'oidcc-registration-sector-bad'])('%s: not applicable: no pairwise subjects, so the suite skips it', () => {
@@ -170,7 +196,7 @@ describe('conformance: Dynamic OP', () => {
     expect(metadata.request_object_signing_alg_values_supported ?? []).not.toContain('none');
   });
 
-  test('oidcc-request-uri-signed-rs256: fails by design: request_uri (outside PAR) is refused as request_uri_not_supported', async () => {
+  test('oidcc-request-uri-signed-rs256: not applicable, by design: request_uri (outside PAR) is refused as request_uri_not_supported', async () => {
     const { rp } = await registerRp();
     const flow = await authorize(rp, new Browser(), { scope: 'openid', request_uri: 'https://rp.example/request.jwt' }, { signIn: false });
     expect(callbackParams(flow.page)).toMatchObject({ error: 'request_uri_not_supported', state: flow.start.state });
