@@ -52,6 +52,7 @@ import { setUpRegistration } from './oidc/registration.ts';
 import { registerTokenExchange } from './oidc/token-exchange.ts';
 import { createJwtAccessTokenVerifier } from './oidc/jwt-access-tokens.ts';
 import { adminResourceFor } from './admin/scopes.ts';
+import { postAsGet } from './oidc/post-requests.ts';
 
 export interface AppDeps {
   config: Config;
@@ -184,6 +185,8 @@ export function createApp(deps: AppDeps): App {
     provider.use(metricsRouter({ contentType: registry.contentType, body: () => registry.metrics() }, config.metrics.token).routes());
   }
   provider.use(errorHandler({ render, logger }));
+  // POST at /auth and /session/end, served as a GET so that session cookies stay SameSite=Lax.
+  provider.use(postAsGet());
   registration.mount();
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),

@@ -87,6 +87,11 @@ export interface Config {
   readonly dpop: Readonly<{ enabled: boolean; nonceSecret: Buffer; requireNonce: boolean }>;
   /** Pushed authorization requests (RFC 9126; oidc/par.ts): on/off, and required of every client. */
   readonly par: Readonly<{ enabled: boolean; required: boolean }>;
+  /**
+   * Which clients must send PKCE (RFC 7636) in the authorization code flow: `all` (the
+   * default, RFC 9700 §2.1.1 and OAuth 2.1) or only `public` ones. S256 only, either way.
+   */
+  readonly pkceRequired: 'all' | 'public';
   /** JWT-secured introspection responses (RFC 9701; oidc/jwt-introspection.ts). */
   readonly jwtIntrospection: Readonly<{ enabled: boolean }>;
   /** Dynamic client registration (RFC 7591, RFC 7592) and client ID metadata documents (oidc/registration-*.ts). */
@@ -435,6 +440,7 @@ export function loadConfig(env: Env = process.env): Config {
     theme: readTheme(env),
     dpop: readDpop(env, production),
     par: readPar(env),
+    pkceRequired: readEnum(env, 'PKCE_REQUIRED', ['all', 'public'], 'all'),
     jwtIntrospection: { enabled: readEnum(env, 'JWT_INTROSPECTION', ['on', 'off'], 'on') === 'on' },
     registration: { mode: 'off', approval: 'none', grantTypes: [], scopes: [], unusedTtlDays: 30, clientIdMetadataDocument: false },
     tokenExchange: {

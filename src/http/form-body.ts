@@ -84,6 +84,6 @@ function decode(part: string): string {
 }
 
 /** A field name fit to echo in a message: short, and without control characters. */
-function printable(name: string): string {
+export function printable(name: string): string {
   return name.replace(/[^\x20-\x7E]/g, '?').slice(0, 40);
 }

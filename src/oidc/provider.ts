@@ -83,8 +83,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     ttl: ttl(config),
     // Only the authorization code flow: no implicit, no hybrid (RFC 9700 §2.1.2).
     responseTypes: ['code'],
-    // PKCE for every client, public or confidential; S256 only (RFC 9700 §2.1.1).
-    pkce: { required: () => true },
+    // PKCE for every client, public or confidential, unless PKCE_REQUIRED=public; S256 only
+    // (RFC 9700 §2.1.1). A challenge a confidential client sends anyway is always checked.
+    pkce: { required: config.pkceRequired === 'all' ? () => true : (_ctx, client) => client.clientAuthMethod === 'none' },
     // client_secret_jwt needs the plain secret, which Gatehouse never keeps.
     // tls_client_auth and self_signed_tls_client_auth only with MTLS=on (oidc/mtls.ts).
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', ...mtlsClientAuthMethods(config.mtls)],

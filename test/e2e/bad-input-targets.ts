@@ -95,6 +95,8 @@ export async function prepareTargets(server: TestServer): Promise<Targets> {
     { name: 'consent form', method: 'POST', path: `/interaction/${uid}/confirm`, kind: 'form', headers: page, params: { csrf, decision: 'deny' } },
     { name: 'logout (GET)', method: 'GET', path: '/session/end', kind: 'query', headers: { accept: 'text/html' },
       params: { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://app.example/bye' } },
+    { name: 'logout (POST)', method: 'POST', path: '/session/end', kind: 'form', headers: { ...form, accept: 'text/html' },
+      params: { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://app.example/bye' } },
     { name: 'logout confirm', method: 'POST', path: '/session/end/confirm', kind: 'form', headers: { ...form, accept: 'text/html' },
       params: { xsrf: 'x', logout: 'yes' } },
     { name: 'userinfo (GET)', method: 'GET', path: '/me', kind: 'query', headers: { authorization: `Bearer ${tokens.access_token}` }, params: {} },

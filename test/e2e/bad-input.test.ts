@@ -269,7 +269,7 @@ describe('bad input', () => {
     expectRefused(missing, 'missing', [404]);
     expect(JSON.parse(missing.body).error).toBe('not_found');
     expectRefused(await send('GET', '/no/such/page', { accept: 'text/html' }), 'missing (browser)', [404]);
-    expectRefused(await send('POST', '/session/end', { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, 'a=b'), 'POST /session/end', [404]);
+    expectRefused(await send('POST', '/session/end/success', { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, 'a=b'), 'POST /session/end/success', [404]);
     const wrongMethod = await send('PUT', '/api/v1/api-keys', { ...endpoint('admin: create API key').headers, accept: 'application/json' }, '{}');
     expectRefused(wrongMethod, 'PUT /api/v1/api-keys', [405]);
   });

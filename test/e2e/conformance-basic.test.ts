@@ -280,16 +280,38 @@ describe('conformance: Basic OP', () => {
     expect(await res.text()).toContain('invalid_redirect_uri');
   });
 
-  test('oidcc-ensure-post-request-succeeds: FAILS (a suite warning): a form POST to /auth is answered 404', async () => {
-    // OIDC Core §3.1.2.1 asks for GET and POST. node-oidc-provider 9 serves POST /auth only
-    // with SameSite=None session cookies (enableHttpPostMethods); Gatehouse keeps them Lax
-    // (docs/conformance.md). When that changes, this test fails: update it and the doc.
+  test('oidcc-ensure-post-request-succeeds: a form POST to /auth signs in like the GET does', async () => {
+    // Served as a 303 to the same request as a GET, so session cookies stay SameSite=Lax
+    // (oidc/post-requests.ts; the browser test "POST from another site" shows the cookie rides along).
+    const browser = new Browser();
+    await codeFlow(rp, browser);
     const start = await startAuthorization(rp, { redirect_uri: CB, scope: 'openid' });
-    const { page } = await follow(new Browser(), metadata.authorization_endpoint!, CB, {
+    const flow = await follow(browser, metadata.authorization_endpoint!, CB, {
       init: { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: start.url.searchParams },
     });
-    expect(page.status).toBe(404);
-    expect(page.html).toContain('not_found');
+    expect(flow.loginShown).toBe(false);
+    expect(callbackParams(flow.page)).toEqual({ code: expect.any(String), state: start.state, iss: server.issuer });
+    const tokens = await redeem(rp, { start, page: flow.page });
+    expect(tokens.claims()).toMatchObject({ aud: 'conformance-basic', nonce: start.nonce });
+  });
+
+  test('oidcc-ensure-post-request-succeeds: a POST that repeats a parameter of its query, or is not a form, is refused', async () => {
+    const start = await startAuthorization(rp, { redirect_uri: CB, scope: 'openid' });
+    const twice = await fetch(`${metadata.authorization_endpoint}?state=other`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: start.url.searchParams,
+    });
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({ error: 'invalid_request', error_description: 'the parameter "state" is sent more than once' });
+    const json = await fetch(metadata.authorization_endpoint!, {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ client_id: 'conformance-basic' }),
+    });
+    expect(json.status).toBe(415);
+    const long = new URLSearchParams(start.url.searchParams);
+    long.set('login_hint', 'x'.repeat(9000));
+    const tooLong = await fetch(metadata.authorization_endpoint!, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: long,
+    });
+    expect(tooLong.status).toBe(413);
   });
 
   test('oidcc-server-client-secret-post: the happy flow with client_secret_post at the token endpoint', async () => {

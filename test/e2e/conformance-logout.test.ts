@@ -67,6 +67,18 @@ describe('conformance: RP-initiated logout OP', () => {
     expect(await signedIn(rp, browser)).toBe(false);
   });
 
+  test('oidcc-rp-initiated-logout (POST): the logout request as a form POST works as the GET does', async () => {
+    const browser = new Browser();
+    const { tokens } = await codeFlow(rp, browser);
+    const body = new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: POST_LOGOUT, state: 'st-post' });
+    const page = await browser.open(metadata.end_session_endpoint!, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
+    }, POST_LOGOUT);
+    const done = await confirmLogout(browser, page);
+    expect(done.url).toBe(`${POST_LOGOUT}?state=st-post`);
+    expect(await signedIn(rp, browser)).toBe(false);
+  });
+
   test('oidcc-rp-initiated-logout-bad-post-logout-redirect-uri: an unregistered one is not redirected to (error page)', async () => {
     const { page } = await signInThenEndSession((idToken) => ({ id_token_hint: idToken, post_logout_redirect_uri: 'https://rp.example/elsewhere', state: 's' }));
     expectNoRedirectBack(page);

@@ -151,3 +151,58 @@ describe('protocol rules', () => {
     expect(tokens.claims()!.aud).toBe('spa');
   });
 });
+
+describe('protocol rules: PKCE_REQUIRED=public', () => {
+  let server: TestServer;
+  let web: oidc.Configuration;
+
+  beforeAll(async () => {
+    server = await startTestServer({ PKCE_REQUIRED: 'public' });
+    web = await clientFor(server, 'web');
+  });
+  afterAll(() => server.close());
+
+  /** The person's part of a sign-in to `web`, with the given request; returns the callback URL. */
+  async function callbackFor(params: Record<string, string>, browser = new Browser()) {
+    const url = oidc.buildAuthorizationUrl(web, { redirect_uri: WEB_CB, scope: 'openid', ...params });
+    let page = await browser.open(url.href, {}, WEB_CB);
+    if (!page.url.startsWith(WEB_CB)) page = await consent(browser, await login(browser, page, WEB_CB), WEB_CB);
+    return new URL(page.url);
+  }
+
+  test('a confidential client may sign in without PKCE', async () => {
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const callback = await callbackFor({ state, nonce });
+    expect(callback.searchParams.get('code')).toEqual(expect.any(String));
+    const tokens = await oidc.authorizationCodeGrant(web, callback, { expectedState: state, expectedNonce: nonce });
+    expect(tokens.claims()).toMatchObject({ aud: 'web', nonce });
+  });
+
+  test('a challenge the confidential client sent is still checked: no verifier, or a wrong one, is invalid_grant', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+    for (const sent of [undefined, oidc.randomPKCECodeVerifier()]) {
+      const state = oidc.randomState();
+      const callback = await callbackFor({ state, code_challenge: challenge, code_challenge_method: 'S256' });
+      await expect(oidc.authorizationCodeGrant(web, callback, { expectedState: state, ...(sent && { pkceCodeVerifier: sent }) }))
+        .rejects.toMatchObject({ error: 'invalid_grant' });
+    }
+  });
+
+  test('a verifier for a request that had no challenge is invalid_grant (no PKCE downgrade)', async () => {
+    const state = oidc.randomState();
+    const callback = await callbackFor({ state });
+    await expect(oidc.authorizationCodeGrant(web, callback, { expectedState: state, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }))
+      .rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('a public client must still use PKCE', async () => {
+    const page = await new Browser().open(`${server.issuer}/auth?${new URLSearchParams({
+      client_id: 'spa', redirect_uri: 'https://spa.example/cb', response_type: 'code', scope: 'openid', state: 's',
+    })}`, {}, 'https://spa.example/cb');
+    const url = new URL(page.url);
+    expect(url.searchParams.get('error')).toBe('invalid_request');
+    expect(url.searchParams.get('error_description')).toMatch(/PKCE/);
+  });
+});

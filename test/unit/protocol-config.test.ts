@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config/index.ts';
 
-/** DPOP, DPOP_NONCE_SECRET, DPOP_REQUIRE_NONCE, PAR, PAR_REQUIRED, JWT_INTROSPECTION (config/gatehouse.example.env). */
+/** DPOP, DPOP_NONCE_SECRET, DPOP_REQUIRE_NONCE, PAR, PAR_REQUIRED, PKCE_REQUIRED, JWT_INTROSPECTION (config/gatehouse.example.env). */
 describe('protocol extension settings', () => {
   const production = {
     NODE_ENV: 'production', ISSUER: 'https://id.example.com', COOKIE_KEYS: 'k'.repeat(32), SECRET_PEPPER: 'p'.repeat(32),
@@ -13,6 +13,12 @@ describe('protocol extension settings', () => {
     expect(config.dpop.nonceSecret).toHaveLength(32);
     expect(config.par).toEqual({ enabled: true, required: false });
     expect(config.jwtIntrospection).toEqual({ enabled: true });
+    expect(config.pkceRequired).toBe('all');
+  });
+
+  test('PKCE_REQUIRED=public lets confidential clients leave PKCE out', () => {
+    expect(loadConfig({ PKCE_REQUIRED: 'public' }).pkceRequired).toBe('public');
+    expect(() => loadConfig({ PKCE_REQUIRED: 'none' })).toThrow('PKCE_REQUIRED must be one of all, public (got "none")');
   });
 
   test('each switch turns its feature off', () => {

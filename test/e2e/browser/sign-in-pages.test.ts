@@ -137,6 +137,29 @@ describeInBrowser('sign-in pages in a browser', () => {
     await page.getByLabel('Password', { exact: true }).waitFor();
   }, BROWSER_TEST_MS);
 
+  test('POST from another site: an app\'s auto-submitted form to /auth finds the SameSite=Lax session (303 to GET)', async () => {
+    const first = await openAuthorization();
+    await fillLogin(ADA.email, ADA.password);
+    await redirectTo(page, WEB_CB, () => page.getByRole('button', { name: 'Allow' }).click());
+    expect(first.state).toEqual(expect.any(String));
+
+    // The app's page, on another site (https://app.example), posts the request in a form.
+    const start = await startAuthorization(web, { redirect_uri: WEB_CB, scope: 'openid email' });
+    const inputs = [...start.url.searchParams].map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`).join('');
+    await page.route('https://app.example/start', (route) => route.fulfill({
+      contentType: 'text/html',
+      body: `<form method="post" action="${server.issuer}/auth">${inputs}</form><script>document.forms[0].submit()</script>`,
+    }));
+    const askedAgain = page.getByLabel('Password', { exact: true }).waitFor().then(() => {
+      throw new Error('the session cookie did not come along: the login page was shown');
+    });
+    const callback = await Promise.race([redirectTo(page, WEB_CB, () => page.goto('https://app.example/start')), askedAgain]);
+    const tokens = await oidc.authorizationCodeGrant(web, callback, {
+      pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce,
+    });
+    expect(tokens.claims()).toMatchObject({ aud: 'web' });
+  }, BROWSER_TEST_MS);
+
   test('an error page for a request that cannot go back to the app', async () => {
     await page.goto(`${server.issuer}/auth?client_id=no-such-app&response_type=code&scope=openid`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Something went wrong');
