@@ -6,6 +6,7 @@ import { createRoles } from '../security/roles.ts';
 import { parseTiers, type RateLimitTier } from '../security/rate-limit/tiers.ts';
 import { parseKeks, type Kek } from '../security/key-encryption.ts';
 import { IpAllowListError, parseIpAllowList } from '../security/ip-allow-list.ts';
+import type { AddressPolicy } from '../security/ssrf.ts';
 import { parseTheme, ThemeError, type ThemeSettings } from '../interactions/theme.ts';
 import {
   DEFAULT_REGISTRATION_GRANT_TYPES, DEFAULT_REGISTRATION_SCOPES, REGISTRABLE_GRANT_TYPES, unregistrableScope, type RegistrationConfig,
@@ -75,6 +76,12 @@ export interface Config {
    * `backchannel_logout_uri`s (as for webhooks), and delivery attempts per logout token.
    */
   readonly backchannelLogout: Readonly<{ enabled: boolean; allowPrivate: boolean; allowedCidrs: readonly string[]; maxAttempts: number }>;
+  /**
+   * SSRF policy for the URLs clients register and Gatehouse fetches or checks (jwks_uri,
+   * client_uri, logo/policy/tos URIs, client ID metadata documents): public addresses
+   * only, unless opened for relying parties on a private network.
+   */
+  readonly clientUrls: Readonly<AddressPolicy>;
   /** Requests declaring a larger body are refused with 413 before it is read. */
   readonly maxBodyBytes: number;
   /** Request rate limits (security/rate-limit/); `enabled: false` only for benchmarks. */
@@ -273,22 +280,27 @@ function readTrustProxy(env: Env): number {
 }
 
 /**
+ * `<PREFIX>_ALLOW_PRIVATE` (loopback and private ranges; never link-local) and
+ * `<PREFIX>_ALLOWED_CIDRS` (ranges allowed whatever they are): the SSRF policy
+ * (security/ssrf.ts) for one kind of URL Gatehouse calls.
+ */
+function readAddressPolicy(env: Env, prefix: string): AddressPolicy {
+  const allowedCidrs = readList(env, `${prefix}_ALLOWED_CIDRS`, /[\s,]+/) ?? [];
+  try {
+    parseIpAllowList(allowedCidrs);
+  } catch (err) {
+    if (err instanceof IpAllowListError) throw new ConfigError(`${prefix}_ALLOWED_CIDRS: ${err.message}`);
+    throw err;
+  }
+  return { allowPrivate: readEnum(env, `${prefix}_ALLOW_PRIVATE`, ['true', 'false'], 'false') === 'true', allowedCidrs };
+}
+
+/**
  * Webhook targets must be public addresses unless WEBHOOK_ALLOW_PRIVATE opens loopback and
  * private ranges, or WEBHOOK_ALLOWED_CIDRS names the internal ranges a receiver lives in.
  */
 function readWebhooks(env: Env) {
-  const allowedCidrs = readList(env, 'WEBHOOK_ALLOWED_CIDRS', /[\s,]+/) ?? [];
-  try {
-    parseIpAllowList(allowedCidrs);
-  } catch (err) {
-    if (err instanceof IpAllowListError) throw new ConfigError(`WEBHOOK_ALLOWED_CIDRS: ${err.message}`);
-    throw err;
-  }
-  return {
-    allowPrivate: readEnum(env, 'WEBHOOK_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
-    allowedCidrs,
-    maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', 6, { max: 20 }),
-  };
+  return { ...readAddressPolicy(env, 'WEBHOOK'), maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', 6, { max: 20 }) };
 }
 
 /**
@@ -297,17 +309,9 @@ function readWebhooks(env: Env) {
  * 2 + 4 + 8 + 16 + 32 s of backoff) is the last that starts well inside that.
  */
 function readBackchannelLogout(env: Env) {
-  const allowedCidrs = readList(env, 'BACKCHANNEL_LOGOUT_ALLOWED_CIDRS', /[\s,]+/) ?? [];
-  try {
-    parseIpAllowList(allowedCidrs);
-  } catch (err) {
-    if (err instanceof IpAllowListError) throw new ConfigError(`BACKCHANNEL_LOGOUT_ALLOWED_CIDRS: ${err.message}`);
-    throw err;
-  }
   return {
     enabled: readEnum(env, 'BACKCHANNEL_LOGOUT', ['on', 'off'], 'on') === 'on',
-    allowPrivate: readEnum(env, 'BACKCHANNEL_LOGOUT_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
-    allowedCidrs,
+    ...readAddressPolicy(env, 'BACKCHANNEL_LOGOUT'),
     maxAttempts: readInt(env, 'BACKCHANNEL_LOGOUT_MAX_ATTEMPTS', 5, { max: 6 }),
   };
 }
@@ -434,6 +438,8 @@ export function loadConfig(env: Env = process.env): Config {
     audit: { retentionDays: readInt(env, 'AUDIT_RETENTION_DAYS', 90, { max: 3650, unit: 'days' }) },
     webhooks: readWebhooks(env),
     backchannelLogout: readBackchannelLogout(env),
+    // Relying parties on a private network: CLIENT_URLS_ALLOW_PRIVATE / _ALLOWED_CIDRS.
+    clientUrls: readAddressPolicy(env, 'CLIENT_URLS'),
     maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024, unit: 'bytes' }),
     rateLimits: readRateLimits(env),
     loginLock: readLoginLock(env),

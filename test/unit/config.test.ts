@@ -47,6 +47,15 @@ describe('configuration from the environment', () => {
     }
   });
 
+  test('client URLs must be public by default; CLIENT_URLS_ALLOW_PRIVATE and CLIENT_URLS_ALLOWED_CIDRS open them', () => {
+    expect(loadConfig({}).clientUrls).toEqual({ allowPrivate: false, allowedCidrs: [] });
+    expect(loadConfig({ CLIENT_URLS_ALLOW_PRIVATE: 'true', CLIENT_URLS_ALLOWED_CIDRS: '10.20.0.0/16, fd00:1::/64' }).clientUrls)
+      .toEqual({ allowPrivate: true, allowedCidrs: ['10.20.0.0/16', 'fd00:1::/64'] });
+    expect(() => loadConfig({ CLIENT_URLS_ALLOW_PRIVATE: 'yes' })).toThrow('CLIENT_URLS_ALLOW_PRIVATE must be one of true, false (got "yes")');
+    expect(() => loadConfig({ CLIENT_URLS_ALLOWED_CIDRS: '10.1.2.3/8' }))
+      .toThrow('CLIENT_URLS_ALLOWED_CIDRS: "10.1.2.3/8" is not a valid CIDR range: host bits are set (did you mean 10.0.0.0/8?)');
+  });
+
   test('a password in a connection string is never echoed', () => {
     expect.assertions(4);
     for (const env of [{ MONGODB_URI: 'mongo://user:hunter2@host/db' }, { REDIS_URL: 'redis://user:hunter2@host:port' }]) {
@@ -99,8 +108,11 @@ describe('config/gatehouse.example.env', () => {
     const { readFile } = await import('node:fs/promises');
     const source = await readFile(new URL('../../src/config/index.ts', import.meta.url), 'utf8');
     const example = await readFile(new URL('../../config/gatehouse.example.env', import.meta.url), 'utf8');
-    const read = [...source.matchAll(/read\w+\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    // readAddressPolicy(env, 'X') reads X_ALLOW_PRIVATE and X_ALLOWED_CIDRS.
+    const read = [...source.matchAll(/read(\w+)\(env, '([A-Z0-9_]+)'/g)]
+      .flatMap(([, reader, name]) => (reader === 'AddressPolicy' ? [`${name!}_ALLOW_PRIVATE`, `${name!}_ALLOWED_CIDRS`] : [name!]));
     expect(read.length).toBeGreaterThan(20);
+    expect(read).toEqual(expect.arrayContaining(['WEBHOOK_ALLOWED_CIDRS', 'CLIENT_URLS_ALLOW_PRIVATE', 'CLIENT_URLS_ALLOWED_CIDRS']));
     const documented = new Set([...example.matchAll(/^#? ?([A-Z0-9_]+)=/gm)].map((m) => m[1]!));
     expect(read.filter((name) => !documented.has(name))).toEqual([]);
   });
