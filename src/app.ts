@@ -173,7 +173,7 @@ export function createApp(deps: AppDeps): App {
   // RFC 7591 / RFC 7592 dynamic client registration (REGISTRATION; docs/registration.md).
   const registration = setUpRegistration(provider, {
     config: config.registration, issuer: config.issuer, adapter: deps.adapter, directory: deps.clients, secrets: deps.secrets,
-    audit: deps.audit, limiter: deps.rateLimiting.requests, tiers: config.rateLimits.tiers,
+    audit: deps.audit, limiter: deps.rateLimiting.requests, tiers: config.rateLimits.tiers, urlPolicy: config.clientUrls,
     onError: (err, what) => logger.warn({ err }, what),
   });
   provider.use(revokeJwtAccessTokens({
@@ -192,7 +192,7 @@ export function createApp(deps: AppDeps): App {
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
     apiKeys: deps.apiKeys, apiKeyStore: deps.apiKeyStore, resourceServers: deps.resourceServers, tenancy: deps.tenancy,
     clients: deps.clients, secrets: deps.secrets, grants: deps.grants, signingKeys: deps.keyRing, tenancyResolver: tenancy, audit: deps.audit,
-    revocation: deps.revocation, backchannelPolicy: config.backchannelLogout,
+    revocation: deps.revocation, backchannelPolicy: config.backchannelLogout, clientUrlPolicy: config.clientUrls,
     ...(registration.tokens && { registration: { tokens: registration.tokens, directory: deps.clients } }),
     ...deps.auditAdmin,
   });

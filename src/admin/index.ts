@@ -50,6 +50,8 @@ export interface AdminDeps {
   revocation?: Pick<Revocation, 'isRevoked'>;
   /** Where clients' `backchannel_logout_uri`s may point (config.backchannelLogout). */
   backchannelPolicy?: ClientRouteDeps['backchannelPolicy'];
+  /** Where clients' `jwks_uri`s may point (config.clientUrls). */
+  clientUrlPolicy?: ClientRouteDeps['clientUrlPolicy'];
   /** Dynamic client registration's tokens and clients; undefined when REGISTRATION=off (no routes then). */
   registration?: RegistrationRouteDeps;
 }
@@ -60,9 +62,13 @@ export function adminRoutes(deps: AdminDeps) {
     ...whoamiRoutes,
     ...apiKeyRoutes({ service: deps.apiKeys, store: deps.apiKeyStore }),
     ...resourceServerRoutes({ store: deps.resourceServers, knownScopes: deps.knownScopes }),
-    ...clientRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider, backchannelPolicy: deps.backchannelPolicy }),
+    ...clientRoutes({
+      directory: deps.clients, secrets: deps.secrets, provider: deps.provider, backchannelPolicy: deps.backchannelPolicy, clientUrlPolicy: deps.clientUrlPolicy,
+    }),
     ...(deps.registration ? registrationRoutes(deps.registration) : []),
-    ...serviceAccountRoutes({ directory: deps.clients, secrets: deps.secrets, provider: deps.provider, knownScopes: deps.knownScopes }),
+    ...serviceAccountRoutes({
+      directory: deps.clients, secrets: deps.secrets, provider: deps.provider, knownScopes: deps.knownScopes, clientUrlPolicy: deps.clientUrlPolicy,
+    }),
     ...organizationRoutes(tenancyDeps(deps)),
     ...accountRoutes(tenancyDeps(deps)),
     ...invitationRoutes(tenancyDeps(deps)),

@@ -76,7 +76,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // BACKCHANNEL_LOGOUT (docs/backchannel-logout.md).
       ...backchannelLogout(config.backchannelLogout),
       // CLIENT_ID_METADATA_DOCUMENT (docs/registration.md).
-      clientIdMetadataDocument: clientIdMetadataDocument(config.registration),
+      clientIdMetadataDocument: clientIdMetadataDocument(config.registration, { policy: config.clientUrls }),
       // MTLS (RFC 8705; docs/mtls.md).
       ...mtls(config.mtls),
     },
@@ -125,9 +125,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     allowOmittingSingleRegisteredRedirectUri: false,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: pages.renderError,
-    // URLs clients register are fetched only after the SSRF guard, and only so much of them.
-    // Logout tokens are not fetched here but queued for delivery (oidc/backchannel-fetch.ts).
-    fetch: deps.backchannelLogout ? deferLogoutTokens(guardedFetch(), deps.backchannelLogout.enqueue) : guardedFetch(),
+    // URLs clients register are fetched only after the SSRF guard (CLIENT_URLS_* policy), and
+    // only so much of them. Logout tokens are not fetched here but queued for delivery
+    // (oidc/backchannel-fetch.ts).
+    fetch: deps.backchannelLogout
+      ? deferLogoutTokens(guardedFetch({ policy: config.clientUrls }), deps.backchannelLogout.enqueue)
+      : guardedFetch({ policy: config.clientUrls }),
     fetchResponseBodyLimits: { jwks_uri: FETCHED_DOCUMENT_LIMIT, sector_identifier_uri: FETCHED_DOCUMENT_LIMIT },
   };
 

@@ -86,7 +86,7 @@ export function registrationRouter(deps: RegistrationDeps): Router {
       // Generated here, shown in this response only; the directory keeps its keyed hash.
       if (usesSecret(client.token_endpoint_auth_method)) ({ client, secret } = withNewSecret(client, deps.secrets));
       await validateForProvider(deps.provider, client);
-      await checkMetadataUrls(client, deps.resolve);
+      await checkMetadataUrls(client, deps.urlGuard, deps.resolve);
       if (!(await deps.directory.create(client))) throw new Error('a fresh random client_id is taken');
       const registrationAccessToken = await deps.tokens.issueRegistrationAccessToken(client.client_id);
       ctx.status = 201;

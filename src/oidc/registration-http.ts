@@ -6,7 +6,7 @@ import { GatehouseError } from '../errors.ts';
 import type { SecretHasher } from '../security/client-secrets.ts';
 import type { RateLimiter } from '../security/rate-limit/gcra.ts';
 import type { RateLimitTier } from '../security/rate-limit/tiers.ts';
-import type { Resolver } from '../security/ssrf.ts';
+import type { AddressGuard, Resolver } from '../security/ssrf.ts';
 import type { ClientDirectory } from '../stores/client-directory.ts';
 import type { RegistrationConfig } from './registration-config.ts';
 import type { Allowance } from './registration-policy.ts';
@@ -26,6 +26,8 @@ export interface RegistrationDeps {
   tier: RateLimitTier;
   audit: AuditSink;
   onLimiterFailure?: (err: unknown) => void;
+  /** Where the URLs in a client's metadata may point (CLIENT_URLS_ALLOW_PRIVATE / _ALLOWED_CIDRS). */
+  urlGuard: AddressGuard;
   resolve?: Resolver;
   now?: () => number;
 }

@@ -80,7 +80,7 @@ export function managementHandlers(deps: RegistrationDeps) {
         } else ({ client: next, secret } = withNewSecret(next, deps.secrets));
       }
       await validateForProvider(deps.provider, next);
-      await checkMetadataUrls(next, deps.resolve);
+      await checkMetadataUrls(next, deps.urlGuard, deps.resolve);
       await directory.save(next);
       const rotated = await tokens.issueRegistrationAccessToken(stored.client_id);
       await tokens.revokeRegistrationAccessToken(token);

@@ -5,7 +5,7 @@ import { errors } from 'oidc-provider';
 
 import { clientBody, type ClientFields } from '../admin/clients/metadata.ts';
 import { GatehouseError } from '../errors.ts';
-import { createAddressGuard, hostOf, STRICT_POLICY, systemResolver, type Resolver } from '../security/ssrf.ts';
+import { createAddressGuard, hostOf, STRICT_POLICY, systemResolver, type AddressGuard, type Resolver } from '../security/ssrf.ts';
 import type { StoredClient } from '../stores/client-directory.ts';
 
 /**
@@ -117,24 +117,27 @@ export function withoutServerFields(body: Record<string, unknown>): Record<strin
   return Object.fromEntries(Object.entries(body).filter(([name]) => !SERVER_FIELDS.includes(name)));
 }
 
-const guard = createAddressGuard(STRICT_POLICY);
+/** Logout receivers of self-registered clients stay public-only whatever CLIENT_URLS_* say. */
+const strictGuard = createAddressGuard(STRICT_POLICY);
 
 /**
  * SSRF at registration, as for the admin API's jwks_uri (admin/clients/checks.ts), for
- * every URL of the metadata: one naming or resolving to an internal address is refused.
- * A name that does not resolve yet passes; the fetch-time guard (http/guarded-fetch.ts)
- * checks again at every fetch. Redirect URIs are not checked: the server never calls
- * them, and loopback ones are how native apps work.
+ * every URL of the metadata: one naming or resolving to an address `guard` refuses (the
+ * CLIENT_URLS_* policy: public addresses only unless opened) is refused. A name that does
+ * not resolve yet passes; the fetch-time guard (http/guarded-fetch.ts) checks again at
+ * every fetch. Redirect URIs are not checked: the server never calls them, and loopback
+ * ones are how native apps work.
  */
-export async function checkMetadataUrls(client: Record<string, unknown>, resolve: Resolver = systemResolver): Promise<void> {
+export async function checkMetadataUrls(client: Record<string, unknown>, guard: AddressGuard, resolve: Resolver = systemResolver): Promise<void> {
   for (const field of URL_FIELDS) {
     const value = client[field];
     const url = typeof value === 'string' ? URL.parse(value) : null;
     if (!url) continue;
     const host = hostOf(url);
     const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
+    const fieldGuard = field === 'backchannel_logout_uri' ? strictGuard : guard;
     for (const address of addresses) {
-      const reason = guard.refusalOf(address);
+      const reason = fieldGuard.refusalOf(address);
       if (reason !== undefined) throw invalidMetadata(`${field}: must not point to an internal address (${reason})`);
     }
   }

@@ -5,6 +5,7 @@ import type { SecretHasher } from '../security/client-secrets.ts';
 import type { RateLimiter } from '../security/rate-limit/gcra.ts';
 import { createMemoryRateLimiter } from '../security/rate-limit/memory-limiter.ts';
 import type { RateLimitTier } from '../security/rate-limit/tiers.ts';
+import { createAddressGuard, type AddressPolicy } from '../security/ssrf.ts';
 import type { ClientDirectory } from '../stores/client-directory.ts';
 import type { AdapterFactory } from './adapter-guard.ts';
 import type { RegistrationConfig } from './registration-config.ts';
@@ -24,6 +25,8 @@ export interface RegistrationSetupDeps {
   /** The shared request limiter (Redis when configured); none (RATE_LIMITS=off): an in-process one, so open registration keeps its quota. */
   limiter: RateLimiter | undefined;
   tiers: Readonly<Record<string, RateLimitTier>>;
+  /** Where the URLs in a client's metadata may point (config.clientUrls). */
+  urlPolicy: AddressPolicy;
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -48,7 +51,7 @@ export function setUpRegistration(provider: Provider, deps: RegistrationSetupDep
   });
   const router = registrationRouter({
     config, issuer: deps.issuer, provider, directory: deps.directory, tokens, secrets: deps.secrets, audit: deps.audit,
-    limiter: deps.limiter ?? createMemoryRateLimiter(), tier: deps.tiers['registration'] ?? REGISTRATION_TIER,
+    limiter: deps.limiter ?? createMemoryRateLimiter(), tier: deps.tiers['registration'] ?? REGISTRATION_TIER, urlGuard: createAddressGuard(deps.urlPolicy),
     onLimiterFailure: (err) => deps.onError?.(err, 'the registration quota could not be checked'),
   });
   return {

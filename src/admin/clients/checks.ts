@@ -85,21 +85,25 @@ export async function validateWithProvider(provider: Pick<Provider, 'Client'>, c
   }
 }
 
-const registrationGuard = createAddressGuard(STRICT_POLICY);
-
 /**
  * SSRF at registration: URLs Gatehouse later calls must not point inside the network: a
- * `jwks_uri` (node-oidc-provider fetches it for private_key_jwt), and a
+ * `jwks_uri` (node-oidc-provider fetches it for private_key_jwt), which follows
+ * `policies.clientUrls` (CLIENT_URLS_ALLOW_PRIVATE / _ALLOWED_CIDRS, as at every fetch), and a
  * `backchannel_logout_uri` (logout tokens are POSTed to it), which follows
- * `backchannelPolicy` (BACKCHANNEL_LOGOUT_ALLOW_PRIVATE / _ALLOWED_CIDRS, as at delivery).
+ * `policies.backchannel` (BACKCHANNEL_LOGOUT_ALLOW_PRIVATE / _ALLOWED_CIDRS, as at delivery).
+ * Both are strict unless given.
  * A literal internal address, or a name that resolves to one, is refused naming the
  * field. A name that does not resolve yet is let through: the guard checks again at
  * every fetch and delivery, since DNS answers can change after registration anyway.
  */
 export async function checkFetchedUrls(
-  client: StoredClient, resolve: Resolver = systemResolver, backchannelPolicy: AddressPolicy = STRICT_POLICY,
+  client: StoredClient, policies: { clientUrls?: AddressPolicy | undefined; backchannel?: AddressPolicy | undefined } = {},
+  resolve: Resolver = systemResolver,
 ): Promise<void> {
-  const fields: [string, AddressGuard][] = [['jwks_uri', registrationGuard], ['backchannel_logout_uri', createAddressGuard(backchannelPolicy)]];
+  const fields: [string, AddressGuard][] = [
+    ['jwks_uri', createAddressGuard(policies.clientUrls ?? STRICT_POLICY)],
+    ['backchannel_logout_uri', createAddressGuard(policies.backchannel ?? STRICT_POLICY)],
+  ];
   for (const [field, guard] of fields) {
     const value = client[field];
     if (typeof value !== 'string' || !URL.canParse(value)) continue; // the provider's validation names a malformed URL

@@ -24,6 +24,8 @@ export interface ClientRouteDeps {
   provider: Pick<Provider, 'Client'>;
   /** Where a `backchannel_logout_uri` may point (BACKCHANNEL_LOGOUT_ALLOW_PRIVATE / _ALLOWED_CIDRS); strict by default. */
   backchannelPolicy?: AddressPolicy;
+  /** Where a `jwks_uri` may point (CLIENT_URLS_ALLOW_PRIVATE / _ALLOWED_CIDRS); strict by default. */
+  clientUrlPolicy?: AddressPolicy;
 }
 
 const withSecret = clientView.extend({ client_secret: z.string().describe('the client secret: shown in this response only, never again') });
@@ -65,7 +67,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
         checkPlatformOwned(client, 'scope');
         if (usesSecret(client.token_endpoint_auth_method)) ({ client, secret } = withNewSecret(client, deps.secrets));
         await validateWithProvider(deps.provider, client, FIELD_NAMES);
-        await checkFetchedUrls(client, undefined, deps.backchannelPolicy);
+        await checkFetchedUrls(client, { clientUrls: deps.clientUrlPolicy, backchannel: deps.backchannelPolicy });
         if (!(await deps.directory.create(client))) throw duplicate(client.client_id);
         return { status: 201, body: { ...publicClient(client), ...(secret ? { client_secret: secret } : {}) } };
       },
@@ -111,7 +113,7 @@ export function clientRoutes(deps: ClientRouteDeps) {
         if (usesSecret(method) && stored.client_secret_previous !== undefined) next.client_secret_previous = stored.client_secret_previous;
         checkPlatformOwned(next, 'scope');
         await validateWithProvider(deps.provider, next, FIELD_NAMES);
-        await checkFetchedUrls(next, undefined, deps.backchannelPolicy);
+        await checkFetchedUrls(next, { clientUrls: deps.clientUrlPolicy, backchannel: deps.backchannelPolicy });
         await deps.directory.save(next);
         return { body: publicClient(next), audit: { before: publicClient(stored) } };
       },

@@ -90,7 +90,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
         }, deps.secrets);
         checkPlatformOwned(client, 'scopes');
         await validateWithProvider(deps.provider, client, FIELD_PATHS);
-        await checkFetchedUrls(client);
+        await checkFetchedUrls(client, { clientUrls: deps.clientUrlPolicy });
         if (!(await deps.directory.create(client))) throw new GatehouseError(500, 'server_error', 'generated client_id collided');
         return { status: 201, body: { ...toView(client), client_secret: secret } };
       },
@@ -124,7 +124,7 @@ export function serviceAccountRoutes(deps: ClientRouteDeps & { knownScopes: Read
         const next: StoredClient = { ...stored, ...toMetadata(body) };
         checkPlatformOwned(next, 'scopes');
         await validateWithProvider(deps.provider, next, FIELD_PATHS);
-        await checkFetchedUrls(next);
+        await checkFetchedUrls(next, { clientUrls: deps.clientUrlPolicy });
         await deps.directory.save(next);
         return { body: toView(next), audit: { before: toView(stored) } };
       },

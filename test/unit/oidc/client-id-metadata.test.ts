@@ -2,6 +2,7 @@ import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 
 import { clientIdMetadataDocument } from '../../../src/oidc/client-id-metadata.ts';
 import type { RegistrationConfig } from '../../../src/oidc/registration-config.ts';
+import type { AddressPolicy } from '../../../src/security/ssrf.ts';
 
 const CONFIG: RegistrationConfig = {
   mode: 'off', approval: 'none', grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
@@ -16,9 +17,11 @@ const DOCUMENT = {
 /** Names resolve to nothing here, except `inside.example`, which points at a private address. */
 const resolve = async (host: string) => (host === 'inside.example' ? ['10.0.0.7'] : []);
 
-async function allowed(document: Record<string, unknown>): Promise<{ allowed: boolean; client: { scope?: string } }> {
+async function allowed(
+  document: Record<string, unknown>, policy?: AddressPolicy,
+): Promise<{ allowed: boolean; client: { scope?: string } }> {
   const client = { scope: document.scope as string | undefined, metadata: () => ({ ...document }) };
-  const feature = clientIdMetadataDocument(CONFIG, { resolve });
+  const feature = clientIdMetadataDocument(CONFIG, { resolve, ...(policy && { policy }) });
   const result = await feature.allowClient!({} as KoaContextWithOIDC, client as unknown as Client);
   return { allowed: result, client };
 }
@@ -47,5 +50,14 @@ describe('client ID metadata documents are held to the open-registration policy'
     ['a logo on the metadata service', { logo_uri: 'https://169.254.169.254/logo.png' }],
   ])('refused: %s', async (_what, change) => {
     expect((await allowed({ ...DOCUMENT, ...change })).allowed).toBe(false);
+  });
+
+  test('CLIENT_URLS_ALLOW_PRIVATE lets its URLs point inside the network, but never at the metadata service', async () => {
+    const opened: AddressPolicy = { allowPrivate: true, allowedCidrs: [] };
+    const inside = { ...DOCUMENT, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://inside.example/jwks' };
+    expect((await allowed(inside, opened)).allowed).toBe(true);
+    expect((await allowed(inside, { allowPrivate: false, allowedCidrs: ['10.0.0.0/24'] })).allowed).toBe(true);
+    expect((await allowed(inside, { allowPrivate: false, allowedCidrs: ['10.1.0.0/24'] })).allowed).toBe(false);
+    expect((await allowed({ ...DOCUMENT, logo_uri: 'https://169.254.169.254/logo.png' }, opened)).allowed).toBe(false);
   });
 });
