@@ -1,3 +1,6 @@
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+
+import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import {
   createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK,
@@ -6,6 +9,7 @@ import {
 import { Browser } from '../support/browser.ts';
 import { startAuthorization } from '../support/flows.ts';
 import { oauthError, startTestServer, type TestServer } from '../support/gatehouse.ts';
+import { httpsServer, selfSignedCertificate, sendJson, type HttpsServer } from '../support/tls.ts';
 import { authorize, callbackParams, CB, codeFlow, platformKey } from './conformance-support.ts';
 
 /**
@@ -219,5 +223,109 @@ describe('conformance: Dynamic OP', () => {
     const { rp } = await registerRp({}, { aud: server.issuer });
     const { tokens } = await codeFlow(rp, new Browser());
     expect(tokens.access_token).toEqual(expect.any(String));
+  });
+
+  /**
+   * The suite serves the RP's JWKS from its own host; here a relying party on the private
+   * network does (an https listener on loopback, its certificate self-signed). Gatehouse
+   * is set up as a deployment whose relying parties live there: CLIENT_URLS_ALLOW_PRIVATE,
+   * and the RP's certificate added to the trusted ones, which is what NODE_EXTRA_CA_CERTS
+   * does for a Gatehouse process (tls.setDefaultCACertificates here, in the test's own).
+   */
+  describe('the RP publishes its keys at a jwks_uri on a private network (CLIENT_URLS_ALLOW_PRIVATE)', () => {
+    let privateServer: TestServer;
+    let rpHost: HttpsServer;
+    const defaultCas = getCACertificates('default');
+    /** What the RP's jwks_uri serves now: its public keys. */
+    let published: JWK[] = [];
+
+    beforeAll(async () => {
+      const tls = await selfSignedCertificate();
+      setDefaultCACertificates([...defaultCas, tls.cert]);
+      rpHost = await httpsServer(tls, (_req, res) => sendJson(res, { keys: published }));
+      privateServer = await startTestServer({
+        REGISTRATION: 'open', RATE_LIMIT_TIERS: 'registration:100/min:100', CLIENT_URLS_ALLOW_PRIVATE: 'true',
+      });
+    });
+    afterAll(async () => {
+      await privateServer.close();
+      await rpHost.close();
+      setDefaultCACertificates(defaultCas);
+    });
+
+    async function rpKey(kid: string) {
+      const pair = await generateKeyPair('ES256');
+      return { kid, privateKey: pair.privateKey, jwk: { ...await exportJWK(pair.publicKey), kid, alg: 'ES256', use: 'sig' } };
+    }
+
+    /** A private_key_jwt client registered with its jwks_uri (no inline jwks), as the suite registers it. */
+    async function registerWithJwksUri(signing: { kid: string; privateKey: CryptoKey }) {
+      const res = await fetch(`${privateServer.issuer}/reg`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
+          client_name: 'conformance jwks_uri', redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'],
+          token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks_uri: `${rpHost.origin}/jwks`,
+          scope: 'openid profile email offline_access',
+        }),
+      });
+      const registered = await res.json() as Record<string, any>;
+      expect({ status: res.status, jwks_uri: registered.jwks_uri }).toEqual({ status: 201, jwks_uri: `${rpHost.origin}/jwks` });
+      expect(registered).not.toHaveProperty('jwks');
+      return { clientId: registered.client_id as string, rp: await rpSigningWith(registered.client_id, signing) };
+    }
+
+    /** The RP's openid-client configuration, signing its client assertions with `signing`. */
+    function rpSigningWith(clientId: string, signing: { kid: string; privateKey: CryptoKey }) {
+      return oidc.discovery(new URL(privateServer.issuer), clientId, undefined, oidc.PrivateKeyJwt({ key: signing.privateKey, kid: signing.kid }), {
+        execute: [oidc.allowInsecureRequests],
+      });
+    }
+
+    test('without CLIENT_URLS_ALLOW_PRIVATE (the default), a jwks_uri on the private network is refused at registration', async () => {
+      const refused = await register({
+        redirect_uris: [CB], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${rpHost.origin}/jwks`,
+      });
+      expect(refused).toEqual({
+        status: 400, body: { error: 'invalid_client_metadata', error_description: 'jwks_uri: must not point to an internal address (loopback)' },
+      });
+    });
+
+    test("oidcc-registration-jwks-uri: a client registered with a jwks_uri signs in; Gatehouse reads the RP's keys there", async () => {
+      const signing = await rpKey('rp-uri-1');
+      published = [signing.jwk];
+      const before = rpHost.requests.length;
+      const { clientId, rp } = await registerWithJwksUri(signing);
+      const { tokens, claims } = await codeFlow(rp, new Browser());
+      expect(claims.aud).toBe(clientId);
+      expect(tokens.access_token).toEqual(expect.any(String));
+      expect(rpHost.requests.slice(before)).toContain('/jwks');
+    });
+
+    test('oidcc-refresh-token-rp-key-rotation: after the RP rotates the key at its jwks_uri, a refresh signed with the new key works', async () => {
+      const oldKey = await rpKey('rp-rotate-1');
+      const newKey = await rpKey('rp-rotate-2');
+      published = [oldKey.jwk];
+      const { clientId, rp } = await registerWithJwksUri(oldKey);
+      const first = await codeFlow(rp, new Browser(), { scope: 'openid offline_access', prompt: 'consent' });
+      const refreshed = await oidc.refreshTokenGrant(rp, first.tokens.refresh_token!);
+      expect(refreshed.claims()).toMatchObject({ sub: first.claims.sub, aud: clientId });
+
+      // The RP rotates: only the new key, with a new kid, is published now.
+      published = [newKey.jwk];
+      const rotated = await rpSigningWith(clientId, newKey);
+      // Gatehouse keeps a fetched JWKS for at least 60 s, so right away the new kid is unknown.
+      expect(await oauthError(oidc.refreshTokenGrant(rotated, refreshed.refresh_token!))).toEqual({ status: 401, error: 'invalid_client' });
+
+      // The suite waits 60 s before it uses the new key; the clock is moved on instead.
+      const realNow = Date.now;
+      const later = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000);
+      try {
+        const fetchesBefore = rpHost.requests.length;
+        const again = await oidc.refreshTokenGrant(rotated, refreshed.refresh_token!);
+        expect(again.claims()).toMatchObject({ iss: privateServer.issuer, sub: first.claims.sub, aud: clientId });
+        expect(rpHost.requests.length).toBeGreaterThan(fetchesBefore);
+      } finally {
+        later.mockRestore();
+      }
+    });
   });
 });
