@@ -1,53 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 
 import * as oidc from 'openid-client';
 
 import { generateSigningKey } from '../../src/stores/signing-keys.ts';
-import { freePort, SECRETS, SEED_PATH } from '../support/gatehouse.ts';
+import { SECRETS, SEED_PATH } from '../support/gatehouse.ts';
+import { startGatehouseProcess, stopGatehouseProcess, type GatehouseProcess } from '../support/gatehouse-process.ts';
 
-const NODE = fileURLToPath(new URL('../support/node-process.ts', import.meta.url));
 /** Every node answers as the same issuer, as behind one load balancer. */
 const ISSUER = 'http://gatehouse.test';
 const ORDERS = 'https://orders.example/api'; // JWT access tokens (test/fixtures/seed.json)
 
-interface Node { url: string; child: ChildProcess }
-
-/** `node test/support/node-process.ts`: a Gatehouse of its own, on the shared Redis. */
-async function startNode(env: Record<string, string>): Promise<Node> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [NODE], {
-    env: { PATH: process.env.PATH!, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start within 15 s: ${stderr}`)), 15_000);
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const ready = /^ready (\S+)$/m.exec(stdout);
-      if (ready) {
-        clearTimeout(timer);
-        resolve(ready[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`node exited with ${code}: ${stderr}`));
-    });
-  });
-  return { url, child };
-}
-
-function stopNode(node: Node | undefined): Promise<unknown> {
-  if (!node || node.child.exitCode !== null) return Promise.resolve();
-  const exited = new Promise((resolve) => node.child.once('exit', resolve));
-  node.child.kill('SIGTERM');
-  return exited;
-}
+type Node = GatehouseProcess;
+/** A Gatehouse of its own, on the shared Redis. */
+const startNode = startGatehouseProcess;
+const stopNode = stopGatehouseProcess;
 
 /** openid-client for `clientId`, talking to one node's endpoints of the shared issuer. */
 function clientAt(node: Node, clientId: keyof typeof SECRETS): oidc.Configuration {
