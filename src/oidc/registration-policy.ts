@@ -23,6 +23,11 @@ export const SELF_REGISTERED_FIELDS = [
   // Each of these only makes the client stricter, or tells the server where to send logout tokens.
   'dpop_bound_access_tokens', 'require_pushed_authorization_requests', 'introspection_signed_response_alg', 'userinfo_signed_response_alg',
   'backchannel_logout_uri', 'backchannel_logout_session_required',
+  // RFC 8705 (MTLS=on; the provider refuses these methods otherwise): which certificate the
+  // client authenticates with. Naming a subject gives nothing to whoever lacks a certificate
+  // with it from a CA Gatehouse trusts; §2.1.2 defines these for dynamic registration.
+  'tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip',
+  'tls_client_auth_san_email', 'tls_client_certificate_bound_access_tokens',
 ] as const;
 
 /** Gatehouse's own client metadata: decided by an administrator, refused when a client sends it. */

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
 
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startGatehouse, type Running } from '../../src/server.ts';
-import { freePort, SECRETS, SEED_PATH, startTestServer, type TestServer } from '../support/gatehouse.ts';
+import { signIn } from '../support/flows.ts';
+import { freePort, oauthError, SECRETS, SEED_PATH, startTestServer, type TestServer } from '../support/gatehouse.ts';
+import { platformKey, registerClient } from './conformance-support.ts';
 
 const run = promisify(execFile);
 const ORDERS = 'https://orders.example/api';
@@ -166,6 +169,131 @@ describe('mutual TLS behind a proxy (RFC 8705; MTLS_CERT_HEADER)', () => {
       const { status, body } = await token(id, headers);
       expect({ id, headers, status, error: body.error }).toEqual({ id, headers, status: 401, error: 'invalid_client' });
     }
+  });
+});
+
+/**
+ * Mutual-TLS clients made at run time rather than in the seed: by an administrator
+ * (POST /api/v1/clients) and by the clients themselves (/reg, RFC 7591; RFC 8705 §2.1.2
+ * defines the subject metadata for dynamic registration). Each gets certificate-bound
+ * tokens with its certificate and invalid_client with another.
+ */
+describe('mutual TLS clients made through the admin API and /reg (MTLS_CERT_HEADER)', () => {
+  let server: TestServer;
+  let adminKey: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      MTLS: 'on', TRUST_PROXY: '1', MTLS_CERT_HEADER: 'x-client-cert', MTLS_VERIFIED_HEADER: 'x-client-verify',
+      REGISTRATION: 'open', REGISTRATION_GRANT_TYPES: 'authorization_code refresh_token client_credentials',
+      REGISTRATION_SCOPES: 'openid profile offline_access api:read',
+    });
+    adminKey = await platformKey(server);
+  });
+  afterAll(() => server.close());
+
+  /** What the proxy adds to a request made with `pem` in the handshake (a chain it verified, or not). */
+  const proxied = (pem: string, chainVerified: boolean) => ({ 'x-client-cert': escaped(pem), 'x-client-verify': chainVerified ? 'SUCCESS' : 'FAILED:self-signed certificate' });
+
+  /** A client-credentials token request, as openid-client makes it for an mTLS client, through the proxy. */
+  async function tokenFor(clientId: string, headers: Record<string, string>) {
+    const rp = new oidc.Configuration({ issuer: server.issuer, token_endpoint: `${server.issuer}/token` }, clientId, undefined, oidc.TlsClientAuth());
+    oidc.allowInsecureRequests(rp);
+    rp[oidc.customFetch] = (url, options) => fetch(url, { ...options, headers: { ...Object.fromEntries(new Headers(options.headers)), ...headers } });
+    return oidc.clientCredentialsGrant(rp, { scope: 'api:read' });
+  }
+
+  async function cnfOf(accessToken: string) {
+    const res = await fetch(`${server.issuer}/token/introspection`, {
+      method: 'POST', headers: { authorization: rsAuth }, body: new URLSearchParams({ token: accessToken }),
+    });
+    return (await res.json() as { active: boolean; cnf?: unknown }).cnf;
+  }
+
+  const service = { grant_types: ['client_credentials'], scope: 'api:read', tls_client_certificate_bound_access_tokens: true };
+
+  it('an administrator creates a tls_client_auth client: a verified certificate with its subject DN gets bound tokens, another is invalid_client', async () => {
+    const created = await registerClient(server, adminKey, {
+      client_name: 'billing worker', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: SUBJECT_DN, ...service,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: SUBJECT_DN });
+    expect(created.body).not.toHaveProperty('client_secret');
+    const id = created.body.client_id as string;
+    const tokens = await tokenFor(id, proxied(pki.client, true));
+    expect(await cnfOf(tokens.access_token)).toEqual({ 'x5t#S256': thumbprint(pki.client) });
+    expect(await oauthError(tokenFor(id, proxied(pki.self, true)))).toEqual({ status: 401, error: 'invalid_client' });
+    expect(await oauthError(tokenFor(id, proxied(pki.client, false)))).toEqual({ status: 401, error: 'invalid_client' });
+  });
+
+  it('an administrator creates a self_signed_tls_client_auth client with its certificate in jwks: that certificate gets bound tokens, another is invalid_client', async () => {
+    const created = await registerClient(server, adminKey, {
+      client_name: 'edge agent', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [jwkWithCertificate(pki.self)] }, ...service,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.client_id as string;
+    const tokens = await tokenFor(id, proxied(pki.self, false));
+    expect(await cnfOf(tokens.access_token)).toEqual({ 'x5t#S256': thumbprint(pki.self) });
+    expect(await oauthError(tokenFor(id, proxied(pki.other, false)))).toEqual({ status: 401, error: 'invalid_client' });
+  });
+
+  /** RFC 7591 registration at /reg, with an initial access token or without (open). */
+  async function register(body: Record<string, unknown>, initialAccessToken?: string) {
+    const res = await fetch(`${server.issuer}/reg`, {
+      method: 'POST', body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(initialAccessToken && { authorization: `Bearer ${initialAccessToken}` }) },
+    });
+    return { status: res.status, body: await res.json() as Record<string, any> };
+  }
+
+  it('/reg with an initial access token: a tls_client_auth service client gets bound tokens with its certificate only', async () => {
+    const iat = await fetch(`${server.issuer}/api/v1/initial-access-tokens`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ max_uses: 1 }),
+    });
+    const { token } = await iat.json() as { token: string };
+    const registered = await register({
+      client_name: 'billing worker', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_dns: 'svc.example', ...service,
+    }, token);
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({
+      token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_dns: 'svc.example', tls_client_certificate_bound_access_tokens: true,
+    });
+    expect(registered.body).not.toHaveProperty('client_secret');
+    const id = registered.body.client_id as string;
+    const tokens = await tokenFor(id, proxied(pki.client, true));
+    expect(await cnfOf(tokens.access_token)).toEqual({ 'x5t#S256': thumbprint(pki.client) });
+    expect(await oauthError(tokenFor(id, proxied(pki.self, true)))).toEqual({ status: 401, error: 'invalid_client' });
+  });
+
+  it('open /reg: a self_signed_tls_client_auth app signs a person in; its tokens are bound, and its refresh works only with its certificate', async () => {
+    const registered = await register({
+      client_name: 'desktop app', redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid offline_access', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [jwkWithCertificate(pki.self)] },
+      tls_client_certificate_bound_access_tokens: true,
+    });
+    expect(registered.status).toBe(201);
+    const id = registered.body.client_id as string;
+    let presented = pki.self;
+    const rp = await oidc.discovery(new URL(server.issuer), id, undefined, oidc.TlsClientAuth(), { execute: [oidc.allowInsecureRequests] });
+    // The proxy adds the certificate the app presents in the handshake to each of its requests.
+    rp[oidc.customFetch] = (url, options) => fetch(url, { ...options, headers: { ...Object.fromEntries(new Headers(options.headers)), ...proxied(presented, false) } });
+    const { tokens } = await signIn(rp, 'https://app.example/cb', { scope: 'openid offline_access', prompt: 'consent' });
+    expect(await cnfOf(tokens.access_token)).toEqual({ 'x5t#S256': thumbprint(pki.self) });
+    presented = pki.other;
+    expect(await oauthError(oidc.refreshTokenGrant(rp, tokens.refresh_token!))).toEqual({ status: 401, error: 'invalid_client' });
+    presented = pki.self;
+    expect((await oidc.refreshTokenGrant(rp, tokens.refresh_token!)).access_token).toEqual(expect.any(String));
+  });
+
+  it('open /reg: client_credentials still needs an initial access token, and a tls_client_auth client names exactly one subject', async () => {
+    const withoutToken = await register({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: SUBJECT_DN, ...service });
+    expect(withoutToken.body.error).toBe('invalid_client_metadata');
+    expect(withoutToken.body.error_description).toContain('client_credentials');
+    const twoSubjects = await register({
+      redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: SUBJECT_DN, tls_client_auth_san_dns: 'svc.example',
+    });
+    expect({ status: twoSubjects.status, error: twoSubjects.body.error }).toEqual({ status: 400, error: 'invalid_client_metadata' });
   });
 });
 
