@@ -30,7 +30,7 @@ export function guardedFetch(options: { policy?: AddressPolicy; resolve?: Resolv
   const policy = options.policy ?? STRICT_POLICY;
   const guard = createAddressGuard(policy);
   const opened = policy.allowPrivate || policy.allowedCidrs.length > 0;
-  const send = opened ? fetchWithGuardedConnections(guard) : globalThis.fetch;
+  const send: Fetch = opened ? fetchWithGuardedConnections(guard) : (input, init) => globalThis.fetch(input, init);
   return async function fetchChecked(input, init) {
     const url = new URL(input instanceof Request ? input.url : input);
     await checkDestination(url, guard, options.resolve);
