@@ -67,8 +67,11 @@ export interface Config {
   readonly keys: Readonly<{ encryptionKeys: readonly Kek[]; rotateAfterDays: number; refreshSeconds: number; retainRetiredSeconds: number }>;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
-  /** Audit events older than this many days are deleted. */
-  readonly audit: Readonly<{ retentionDays: number }>;
+  /**
+   * Audit events older than this many days are deleted. Without MongoDB, the process keeps
+   * about the last `memoryMaxEvents` (memory is what bounds the embedded default).
+   */
+  readonly audit: Readonly<{ retentionDays: number; memoryMaxEvents: number }>;
   /** Webhook delivery: SSRF policy for targets (security/ssrf.ts) and retries. */
   readonly webhooks: Readonly<{ allowPrivate: boolean; allowedCidrs: readonly string[]; maxAttempts: number }>;
   /**
@@ -435,7 +438,10 @@ export function loadConfig(env: Env = process.env): Config {
     keys: { encryptionKeys: [], rotateAfterDays: 0, refreshSeconds: 60, retainRetiredSeconds: DAY },
     startupTimeoutMs: readInt(env, 'STARTUP_TIMEOUT_SECONDS', 30, { unit: 'seconds' }) * 1000,
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, { unit: 'seconds' }) * 1000,
-    audit: { retentionDays: readInt(env, 'AUDIT_RETENTION_DAYS', 90, { max: 3650, unit: 'days' }) },
+    audit: {
+      retentionDays: readInt(env, 'AUDIT_RETENTION_DAYS', 90, { max: 3650, unit: 'days' }),
+      memoryMaxEvents: readInt(env, 'AUDIT_MEMORY_MAX_EVENTS', 10_000, { min: 100, max: 1_000_000 }),
+    },
     webhooks: readWebhooks(env),
     backchannelLogout: readBackchannelLogout(env),
     // Relying parties on a private network: CLIENT_URLS_ALLOW_PRIVATE / _ALLOWED_CIDRS.

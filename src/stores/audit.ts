@@ -69,8 +69,8 @@ export const matches = (e: AuditEvent, q: AuditQuery): boolean =>
  * An event as the memory store holds it: what list() filters and orders on, and the rest as
  * JSON text. One small object and one string per event instead of an object graph with a
  * Date and a details tree: less than half the memory, and nearly nothing for the garbage
- * collector to trace, for a store that holds up to ~110 000 events (a busy server issuing
- * tokens fills it within minutes). Callers get fresh objects either way.
+ * collector to trace, for a store that holds up to 1.1 × AUDIT_MEMORY_MAX_EVENTS events (a busy server
+ * issuing tokens fills it within seconds). Callers get fresh objects either way.
  */
 interface Kept {
   at: number;
@@ -109,7 +109,7 @@ const keptMatches = (k: Kept, q: AuditQuery): boolean =>
  * (in chunks, so a busy server does not copy the whole log on every write); no timer is needed.
  */
 export function createMemoryAuditStore(options: AuditRetention & { maxEvents?: number }): AuditStore {
-  const { now = () => new Date(), maxEvents = 100_000 } = options;
+  const { now = () => new Date(), maxEvents = 10_000 } = options;
   const retentionMs = options.retentionDays * DAY_MS;
   const slack = Math.ceil(maxEvents / 10);
   // Oldest first: events arrive in recording order, so pruning drops from the front.

@@ -86,7 +86,7 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     const memberships = mongo?.memberships ?? createMemoryMembershipStore();
     const invitations = mongo?.invitations ?? createMemoryInvitationStore();
     const accountAccess = mongo?.accountAccess ?? createMemoryAccountAccessStore();
-    const audit = mongo?.audit ?? createMemoryAuditStore({ retentionDays: config.audit.retentionDays });
+    const audit = mongo?.audit ?? createMemoryAuditStore({ retentionDays: config.audit.retentionDays, maxEvents: config.audit.memoryMaxEvents });
     const webhooks = mongo?.webhooks ?? createMemoryWebhookStore();
 
     const adapter = createRoutedAdapterFactory({ durable, ephemeral });
