@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 
 import Router from '@koa/router';
 import type Koa from 'koa';
+import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 
 import type { Config } from './config/index.ts';
 import { demoRouter } from './demo/router.ts';
 import { bodyLimit } from './http/body-limit.ts';
+import { onlyUnder } from './http/path-gate.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createProviderPages } from './interactions/pages.ts';
@@ -90,6 +92,9 @@ export interface App {
   provider: Provider;
 }
 
+/** Where Gatehouse's own pages and admin API live (and nothing of the provider's). */
+const OWN_PATHS = /^\/(?:$|api\/|assets\/|account(?:\/|$)|invitations\/|demo\/|interaction\/)/;
+
 const CSS = readFileSync(fileURLToPath(new URL('../views/assets/gatehouse.css', import.meta.url)));
 
 /**
@@ -147,22 +152,22 @@ export function createApp(deps: AppDeps): App {
   // Device authorization grant (RFC 8628): user-code entry is rate limited per address
   // (§5.1), devices are told their polling interval and slowed down past it (§3.5).
   if (deps.rateLimiting.requests) {
-    provider.use(limitUserCodeEntry({
+    provider.use(onlyUnder(/^\/device$/, limitUserCodeEntry({
       limiter: deps.rateLimiting.requests, tier: config.rateLimits.tiers['user_code'] ?? USER_CODE_TIER, render, audit: deps.audit,
       onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
-    }));
+    })));
   }
-  provider.use(devicePolling({
+  provider.use(onlyUnder(/^\/(?:token|device\/auth)$/, devicePolling({
     provider, intervalSeconds: config.devicePollInterval, limiter: deps.rateLimiting.requests,
     onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
-  }));
+  })));
   const jwks = () => deps.keyRing.publicJwks() as never;
-  provider.use(extendIntrospection([
+  provider.use(onlyUnder(/^\/token\/introspection$/, extendIntrospection([
     jwtAccessTokens({
       issuer: config.issuer, jwks, revocation: deps.revocation, clientExists: async (id) => Boolean(await provider.Client.find(id)),
     }),
     apiKeys(deps.apiKeys),
-  ], { revocation: deps.revocation }));
+  ], { revocation: deps.revocation })));
   // RFC 8693 token exchange (TOKEN_EXCHANGE=on; docs/token-exchange.md).
   if (config.tokenExchange.enabled) {
     registerTokenExchange(provider, {
@@ -176,17 +181,17 @@ export function createApp(deps: AppDeps): App {
     audit: deps.audit, limiter: deps.rateLimiting.requests, tiers: config.rateLimits.tiers, urlPolicy: config.clientUrls,
     onError: (err, what) => logger.warn({ err }, what),
   });
-  provider.use(revokeJwtAccessTokens({
+  provider.use(onlyUnder(/^\/token\/revocation$/, revokeJwtAccessTokens({
     issuer: config.issuer, jwks, revocation: deps.revocation, onError: (err) => logger.error({ err }, 'revoking a JWT access token failed'),
-  }));
-  provider.use(healthRouter(deps.probes).routes());
+  })));
+  provider.use(onlyUnder(/^\/(?:healthz|readyz)$/, healthRouter(deps.probes).routes() as Koa.Middleware));
   if (config.metrics.token) {
     const { registry } = deps.metrics;
-    provider.use(metricsRouter({ contentType: registry.contentType, body: () => registry.metrics() }, config.metrics.token).routes());
+    provider.use(onlyUnder(/^\/metrics$/, metricsRouter({ contentType: registry.contentType, body: () => registry.metrics() }, config.metrics.token).routes() as Koa.Middleware));
   }
   provider.use(errorHandler({ render, logger }));
   // POST at /auth and /session/end, served as a GET so that session cookies stay SameSite=Lax.
-  provider.use(postAsGet());
+  provider.use(onlyUnder(/^\/(?:auth|session\/end)$/, postAsGet()));
   registration.mount();
   const admin = createAdminApi({
     provider, issuer: config.issuer, knownScopes: new Set(knownScopes(config)),
@@ -196,15 +201,15 @@ export function createApp(deps: AppDeps): App {
     ...(registration.tokens && { registration: { tokens: registration.tokens, directory: deps.clients } }),
     ...deps.auditAdmin,
   });
-  provider.use(admin.routes());
-  provider.use(admin.allowedMethods());
-  provider.use(site.routes());
-  provider.use(assetsRouter({ theme }).routes());
-  provider.use(accountPages(deps, { provider, render, tenancy }).routes());
-  provider.use(invitationRouter({ invitations: deps.tenancy.invitations, render, csrfKey: config.cookieKeys[0]!, issuer: config.issuer }).routes());
-  if (!config.production) provider.use(demoRouter({ render, issuer: config.issuer }).routes());
-  provider.use(interactions.routes());
-  provider.use(interactions.allowedMethods());
+  // Gatehouse's own pages and APIs, in one group that only requests under their paths enter:
+  // the provider's endpoints (/token, /auth, /me, …) do not walk these routers at all.
+  provider.use(onlyUnder(OWN_PATHS, compose(([
+    admin.routes(), admin.allowedMethods(), site.routes(), assetsRouter({ theme }).routes(),
+    accountPages(deps, { provider, render, tenancy }).routes(),
+    invitationRouter({ invitations: deps.tenancy.invitations, render, csrfKey: config.cookieKeys[0]!, issuer: config.issuer }).routes(),
+    ...(config.production ? [] : [demoRouter({ render, issuer: config.issuer }).routes()]),
+    interactions.routes(), interactions.allowedMethods(),
+  ] as Koa.Middleware[]))));
 
   return { koa: provider, provider };
 }
