@@ -30,6 +30,31 @@ export interface RateLimiter {
    * out of room, none is charged (a refused request must not use up the other quotas).
    */
   take(buckets: readonly BucketRequest[]): Promise<BucketState[]>;
+  /**
+   * The same, answered from what this process already holds, with no round trip; undefined
+   * when it cannot (then `take`). Only the leasing limiter has it (leasing-limiter.ts).
+   */
+  takeNow?(buckets: readonly BucketRequest[]): BucketState[] | undefined;
+}
+
+/**
+ * A limiter that can charge several requests at once, all or nothing per request: for the
+ * leasing limiter (leasing-limiter.ts), which hands them out one by one without a round trip.
+ */
+export interface BatchRateLimiter extends RateLimiter {
+  /**
+   * Charges as many requests as every bucket has room for, up to `wanted` (`granted`,
+   * possibly 0). `states` are after the charge; `allowed` says whether the bucket had room
+   * for at least one.
+   */
+  takeUpTo(buckets: readonly BucketRequest[], wanted: number): Promise<{ granted: number; states: BucketState[] }>;
+}
+
+/** How many requests fit now in a bucket whose TAT is `tat` (undefined: never used, or expired). */
+export function roomIn(tat: number | undefined, now: number, tier: RateLimitTier): number {
+  const t = emissionIntervalMs(tier);
+  const ahead = Math.max(tat ?? now, now) - now;
+  return Math.max(0, Math.floor((tier.burst * t - ahead) / t + 1e-9));
 }
 
 /** Whether a request fits a bucket whose TAT is `tat` (undefined: never used, or expired). */
@@ -38,9 +63,9 @@ export function fits(tat: number | undefined, now: number, tier: RateLimitTier):
   return Math.max(tat ?? now, now) + t - tier.burst * t <= now;
 }
 
-/** The TAT after one more request. */
-export function charge(tat: number | undefined, now: number, tier: RateLimitTier): number {
-  return Math.max(tat ?? now, now) + emissionIntervalMs(tier);
+/** The TAT after `count` (one) more requests. */
+export function charge(tat: number | undefined, now: number, tier: RateLimitTier, count = 1): number {
+  return Math.max(tat ?? now, now) + count * emissionIntervalMs(tier);
 }
 
 /** What a caller is told about a bucket whose TAT is `tat` (after charging, if it was). */

@@ -15,6 +15,7 @@ import { createMemoryLoginThrottle, type LoginThrottle, type LoginThrottlePolici
 import { createMemoryRateLimiter } from './memory-limiter.ts';
 import { rateLimit } from './middleware.ts';
 import { createRedisRateLimiter } from './redis-limiter.ts';
+import { leasingLimiter } from './leasing-limiter.ts';
 import { cachedTierLookup } from './tier-cache.ts';
 import { AUTHENTICATED_TIER, type RateLimitTier } from './tiers.ts';
 
@@ -104,7 +105,8 @@ export async function openRateLimiting(config: Config, logger: Logger, options: 
   await Promise.race([ready, timeout]);
   const ns = keyNamespace(config.issuer);
   return {
-    requests: config.rateLimits.enabled ? createRedisRateLimiter(redis, { prefix: `gh:rl:${ns}:` }) : undefined,
+    // Busy callers are charged several requests per round trip (leasing-limiter.ts).
+    requests: config.rateLimits.enabled ? leasingLimiter(createRedisRateLimiter(redis, { prefix: `gh:rl:${ns}:` })) : undefined,
     logins: createRedisLoginThrottle(redis, policies, { prefix: `gh:lf:${ns}:` }),
     reportFailure,
     close: async () => {

@@ -1,4 +1,4 @@
-import { charge, fits, stateOf, type BucketRequest, type BucketState, type RateLimiter } from './gcra.ts';
+import { charge, roomIn, stateOf, type BatchRateLimiter, type BucketRequest, type BucketState } from './gcra.ts';
 
 export interface MemoryLimiterOptions {
   now?: () => number;
@@ -11,7 +11,7 @@ export interface MemoryLimiterOptions {
  * share counts with). Memory stays bounded: a bucket is forgotten once it is full again,
  * and never more than `maxKeys` are kept.
  */
-export function createMemoryRateLimiter(options: MemoryLimiterOptions = {}): RateLimiter {
+export function createMemoryRateLimiter(options: MemoryLimiterOptions = {}): BatchRateLimiter {
   const now = options.now ?? Date.now;
   const maxKeys = options.maxKeys ?? 100_000;
   const tats = new Map<string, number>();
@@ -26,19 +26,27 @@ export function createMemoryRateLimiter(options: MemoryLimiterOptions = {}): Rat
     }
   }
 
+  function takeUpTo(buckets: readonly BucketRequest[], wanted: number): { granted: number; states: BucketState[] } {
+    const at = now();
+    const room = buckets.map((b) => roomIn(tats.get(b.key), at, b.tier));
+    const granted = Math.max(0, Math.min(wanted, ...room));
+    if (granted > 0) {
+      for (const b of buckets) {
+        const tat = charge(tats.get(b.key), at, b.tier, granted);
+        tats.delete(b.key); // re-insert: Map order is then least recently charged first
+        tats.set(b.key, tat);
+      }
+      if (tats.size > maxKeys) sweep(at);
+    }
+    return { granted, states: buckets.map((b, i) => stateOf(tats.get(b.key), at, b.tier, room[i]! >= 1)) };
+  }
+
   return {
     async take(buckets: readonly BucketRequest[]): Promise<BucketState[]> {
-      const at = now();
-      const room = buckets.map((b) => fits(tats.get(b.key), at, b.tier));
-      if (room.every(Boolean)) {
-        for (const b of buckets) {
-          const tat = charge(tats.get(b.key), at, b.tier);
-          tats.delete(b.key); // re-insert: Map order is then least recently charged first
-          tats.set(b.key, tat);
-        }
-        if (tats.size > maxKeys) sweep(at);
-      }
-      return buckets.map((b, i) => stateOf(tats.get(b.key), at, b.tier, room[i]!));
+      return takeUpTo(buckets, 1).states;
+    },
+    async takeUpTo(buckets: readonly BucketRequest[], wanted: number) {
+      return takeUpTo(buckets, wanted);
     },
   };
 }

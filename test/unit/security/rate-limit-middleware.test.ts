@@ -11,6 +11,7 @@ import { createMetrics } from '../../../src/observability/metrics.ts';
 import { addressKey, endpointOf } from '../../../src/security/rate-limit/identity.ts';
 import { openRateLimiting, requestLimits } from '../../../src/security/rate-limit/index.ts';
 import { createMemoryRateLimiter } from '../../../src/security/rate-limit/memory-limiter.ts';
+import type { RateLimiter } from '../../../src/security/rate-limit/gcra.ts';
 import { peekForm } from '../../../src/security/rate-limit/peek-form.ts';
 import { parseTiers } from '../../../src/security/rate-limit/tiers.ts';
 import { formatApiKey } from '../../../src/security/api-key-format.ts';
@@ -87,7 +88,7 @@ describe('the rate-limit middleware', () => {
   const tiers = parseTiers('default:2/min:2,authenticated:3/min:3,gold:5/min:5');
   const render = createRenderer({ cache: false });
 
-  async function app(options: { limiter?: ReturnType<typeof createMemoryRateLimiter>; onFailure?: (err: unknown) => void } = {}) {
+  async function app(options: { limiter?: RateLimiter; onFailure?: (err: unknown) => void } = {}) {
     const events: AuditEventInput[] = [];
     const refusals: string[] = [];
     const apiKeyId = 'AbCdEfGhIjKl';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 import { loadConfig } from '../../../src/config/index.ts';
-import type { RateLimiter } from '../../../src/security/rate-limit/gcra.ts';
+import type { BatchRateLimiter, RateLimiter } from '../../../src/security/rate-limit/gcra.ts';
 import { createMemoryRateLimiter } from '../../../src/security/rate-limit/memory-limiter.ts';
 import { createRedisRateLimiter } from '../../../src/security/rate-limit/redis-limiter.ts';
 import { DEFAULT_TIERS, parseTiers, type RateLimitTier } from '../../../src/security/rate-limit/tiers.ts';
@@ -44,7 +44,7 @@ describe('RATE_LIMIT_TIERS', () => {
 });
 
 /** A limiter and a clock to move, for each implementation. */
-type Setup = () => Promise<{ limiter: RateLimiter; clock: { now: number }; done: () => Promise<void> }>;
+type Setup = () => Promise<{ limiter: BatchRateLimiter; clock: { now: number }; done: () => Promise<void> }>;
 
 const memory: Setup = async () => {
   const clock = { now: 1_700_000_000_000 };
@@ -97,6 +97,23 @@ describe.each([['memory', memory], ['redis', redis]] as const)('GCRA limiter (%s
     expect((await s.limiter.take([{ key: 'x', tier: one }]))[0]!.allowed).toBe(true);
     expect((await s.limiter.take([{ key: 'y', tier: one }]))[0]!.allowed).toBe(true);
     expect((await s.limiter.take([{ key: 'x', tier: one }]))[0]!.allowed).toBe(false);
+  });
+
+  test('takeUpTo charges as many as every bucket has room for, up to the number asked; none when one is full', async () => {
+    const wide = tier(60, 60_000, 10);
+    const narrow = tier(60, 60_000, 4);
+    const both = [{ key: 'w', tier: wide }, { key: 'n', tier: narrow }];
+    const first = await s.limiter.takeUpTo(both, 3);
+    expect(first.granted).toBe(3);
+    expect(first.states.map((x) => [x.allowed, x.remaining])).toEqual([[true, 7], [true, 1]]);
+    const second = await s.limiter.takeUpTo(both, 3); // the narrow bucket has room for one
+    expect(second.granted).toBe(1);
+    expect(second.states.map((x) => x.remaining)).toEqual([6, 0]);
+    const third = await s.limiter.takeUpTo(both, 3);
+    expect(third.granted).toBe(0);
+    expect(third.states.map((x) => [x.allowed, x.remaining])).toEqual([[true, 6], [false, 0]]);
+    s.clock.now += 2_000; // two come back to each bucket
+    expect((await s.limiter.takeUpTo(both, 5)).granted).toBe(2);
   });
 
   test('high rates: 10000/min with burst 30000 counts down one by one', async () => {
