@@ -32,7 +32,17 @@ export interface GatehouseOptions {
   /** Extra environment, e.g. GATEHOUSE_WORKERS. */
   env?: Record<string, string>;
   name?: string;
+  /** Runs the server under this command (e.g. valgrind and its options: bench/instructions.ts). */
+  wrap?: readonly string[];
 }
+
+/** The command line of a server process, under `wrap` if one is given. */
+function commandOf(script: string, wrap: readonly string[] = []): [string, string[]] {
+  return wrap.length ? [wrap[0]!, [...wrap.slice(1), process.execPath, script]] : [process.execPath, [script]];
+}
+
+/** A server under valgrind starts some fifty times slower. */
+const readyTimeout = (wrap?: readonly string[]) => (wrap?.length ? 300_000 : 30_000);
 
 /** Gatehouse exactly as users run it: `node src/main.ts` in its own process, on a free port. */
 export async function startGatehouse(options: GatehouseOptions): Promise<Target> {
@@ -46,21 +56,21 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Target>
     ...(process.env.MONGODB_URI && !process.env.MONGODB_DATABASE ? { MONGODB_DATABASE: 'gatehouse_bench' } : {}),
     ...options.env,
   });
-  const spawned = spawnServer(process.execPath, ['src/main.ts'], { cwd: REPO_ROOT, env });
-  return ready(options.name ?? 'gatehouse', spawned, url);
+  const spawned = spawnServer(...commandOf('src/main.ts', options.wrap), { cwd: REPO_ROOT, env });
+  return ready(options.name ?? 'gatehouse', spawned, url, readyTimeout(options.wrap));
 }
 
 /** The bare node-oidc-provider (bench/baseline/server.ts) with the same seed. */
-export async function startBaseline(seed = fixture('seed-jwt.json')): Promise<Target> {
+export async function startBaseline(seed = fixture('seed-jwt.json'), wrap?: readonly string[]): Promise<Target> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: String(port), BENCH_SEED: seed };
-  const spawned = spawnServer(process.execPath, ['bench/baseline/server.ts'], { cwd: REPO_ROOT, env });
-  return ready('baseline', spawned, url);
+  const spawned = spawnServer(...commandOf('bench/baseline/server.ts', wrap), { cwd: REPO_ROOT, env });
+  return ready('baseline', spawned, url, readyTimeout(wrap));
 }
 
-async function ready(name: string, spawned: Spawned, url: string): Promise<Target> {
-  await waitUntilReady(spawned, `${url}/.well-known/openid-configuration`);
+async function ready(name: string, spawned: Spawned, url: string, timeoutMs: number): Promise<Target> {
+  await waitUntilReady(spawned, `${url}/.well-known/openid-configuration`, timeoutMs);
   const pid = spawned.child.pid!;
   const sampler = new RssSampler(pid).start();
   return {
