@@ -43,6 +43,7 @@ import { createTenancyResolver } from './security/tenancy.ts';
 import { requestLimits, type RateLimiting } from './security/rate-limit/index.ts';
 import { deviceFlowPages } from './interactions/device-pages.ts';
 import { limitUserCodeEntry, USER_CODE_TIER } from './interactions/device-limits.ts';
+import { createMemoryRateLimiter } from './security/rate-limit/memory-limiter.ts';
 import { devicePolling } from './oidc/device-polling.ts';
 import { accountPages } from './account/index.ts';
 import { assetsRouter } from './interactions/assets.ts';
@@ -150,13 +151,12 @@ export function createApp(deps: AppDeps): App {
     }));
   }
   // Device authorization grant (RFC 8628): user-code entry is rate limited per address
-  // (§5.1), devices are told their polling interval and slowed down past it (§3.5).
-  if (deps.rateLimiting.requests) {
-    provider.use(onlyUnder(/^\/device$/, limitUserCodeEntry({
-      limiter: deps.rateLimiting.requests, tier: config.rateLimits.tiers['user_code'] ?? USER_CODE_TIER, render, audit: deps.audit,
-      onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
-    })));
-  }
+  // (§5.1), devices are told their polling interval and slowed down past it (§3.5). The
+  // user-code limit guards against guessing codes, so RATE_LIMITS=off keeps it (per process).
+  provider.use(onlyUnder(/^\/device$/, limitUserCodeEntry({
+    limiter: deps.rateLimiting.requests ?? createMemoryRateLimiter(), tier: config.rateLimits.tiers['user_code'] ?? USER_CODE_TIER,
+    render, audit: deps.audit, onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
+  })));
   provider.use(onlyUnder(/^\/(?:token|device\/auth)$/, devicePolling({
     provider, intervalSeconds: config.devicePollInterval, limiter: deps.rateLimiting.requests,
     onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),

@@ -84,6 +84,12 @@ function printBanner(config: Config, running: Running, logger: Logger): void {
   if (config.mongodbUri && config.keys.encryptionKeys.length === 0) {
     lines.push('  WARNING: KEY_ENCRYPTION_KEYS is not set: signing keys are stored in MongoDB unencrypted.');
   }
+  // Behind a TLS-terminating proxy the requests arrive as http: without TRUST_PROXY the
+  // session cookies go out without Secure, and browsers drop the __Host- / __Secure- ones.
+  if (config.issuer.startsWith('https:') && config.trustProxy === 0 && !config.mtls.tls) {
+    lines.push('  WARNING: ISSUER is https but TRUST_PROXY is 0: if TLS ends at a proxy in front, set TRUST_PROXY',
+      '  to the number of proxies, or browsers drop the session cookies and nobody can sign in.');
+  }
   if (config.ephemeralSecrets) {
     lines.push('  WARNING: COOKIE_KEYS / SECRET_PEPPER are not set: random ones were made for this process.');
   }

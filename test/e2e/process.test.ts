@@ -51,6 +51,14 @@ describe('the gatehouse process', () => {
     expect(exit.code).toBe(0);
   });
 
+  test('an https issuer without TRUST_PROXY is warned about (behind a proxy, browsers would drop the session cookies)', async () => {
+    const port = await freePort();
+    const https = await run({ PORT: String(port), ISSUER: 'https://id.example.test' }, (out) => out.includes('signing keys are lost'));
+    expect(https.stdout).toContain('WARNING: ISSUER is https but TRUST_PROXY is 0');
+    const proxied = await run({ PORT: String(await freePort()), ISSUER: 'https://id.example.test', TRUST_PROXY: '1' }, (out) => out.includes('signing keys are lost'));
+    expect(proxied.stdout).not.toContain('TRUST_PROXY is 0');
+  });
+
   test('a bad variable stops the start with a message naming it', async () => {
     const exit = await run({ ACCESS_TOKEN_TTL: '-1' });
     expect(exit.code).toBe(78);
