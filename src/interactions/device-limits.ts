@@ -6,6 +6,7 @@ import { retryAfterSeconds, setRateLimitHeaders } from '../security/rate-limit/h
 import { addressKey } from '../security/rate-limit/identity.ts';
 import type { RateLimitTier } from '../security/rate-limit/tiers.ts';
 import type { Render } from './views.ts';
+import { routedPath } from '../http/path-gate.ts';
 
 /**
  * User-code entries per source address, unless RATE_LIMIT_TIERS names a `user_code` tier:
@@ -34,7 +35,7 @@ export interface UserCodeLimitOptions {
 export function limitUserCodeEntry(options: UserCodeLimitOptions) {
   const { limiter, tier } = options;
   return async function limitUserCodes(ctx: Context, next: Next) {
-    if (ctx.method !== 'POST' || ctx.path !== '/device') return next();
+    if (ctx.method !== 'POST' || routedPath(ctx.path) !== '/device') return next();
     const key = `user_code:ip:${addressKey(ctx.ip)}`;
     let state;
     try {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Adapter, AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
+import { routedPath } from '../http/path-gate.ts';
 
 import type { AdapterFactory } from './adapter-guard.ts';
 import type { RateLimiter } from '../security/rate-limit/gcra.ts';
@@ -61,7 +62,7 @@ export function devicePolling(options: DevicePollingOptions) {
   const tier = { name: 'device_poll', rate: 1, periodMs: Math.round(intervalSeconds * 800), burst: 1 };
 
   async function pendingDeviceCode(ctx: Context): Promise<string | undefined> {
-    if (ctx.method !== 'POST' || ctx.path !== '/token' || !ctx.is('application/x-www-form-urlencoded')) return undefined;
+    if (ctx.method !== 'POST' || routedPath(ctx.path) !== '/token' || !ctx.is('application/x-www-form-urlencoded')) return undefined;
     const length = Number(ctx.get('Content-Length'));
     if (!Number.isSafeInteger(length) || length <= 0 || length > PEEK_LIMIT) return undefined;
     const form = await peekForm(ctx.req, length);

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 
 import { GatehouseError } from '../errors.ts';
 import { formBody, printable } from '../http/form-body.ts';
+import { routedPath } from '../http/path-gate.ts';
 
 /** The provider's authorization and logout endpoints (its default routes). */
 export const POST_AS_GET_PATHS: readonly string[] = ['/auth', '/session/end'];
@@ -34,7 +35,7 @@ export function postAsGet(options: { paths?: readonly string[]; maxUrlLength?: n
   // The parameters of an authorization or logout request, with room for extensions.
   const readForm = formBody({ limit: maxUrlLength, maxFields: 64 });
   return async function servePostAsGet(ctx: Context, next: Next) {
-    if (ctx.method !== 'POST' || !paths.has(ctx.path)) return next();
+    if (ctx.method !== 'POST' || !paths.has(routedPath(ctx.path))) return next();
     await readForm(ctx, async () => undefined);
     const params = new URLSearchParams(ctx.querystring);
     for (const [name, value] of ctx.request.form!) {

@@ -290,6 +290,11 @@ describe.each([
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.html).toMatch(/role="alert" aria-live="assertive">Too many codes were entered from your network\. Wait \d+ seconds?, then try again\.</);
     expect(refused.html).not.toContain('That code is not right');
+    // The provider serves /DEVICE as /device: the other spelling draws on the same bucket.
+    const upper = await new Browser().open(`${server.issuer}/DEVICE`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user_code=ZZZZ-ZZZX',
+    });
+    expect(upper.status).toBe(429);
   });
 });
 

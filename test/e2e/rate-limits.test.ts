@@ -136,6 +136,20 @@ describe('rate limits (tiny tiers from RATE_LIMIT_TIERS)', () => {
   });
 });
 
+describe('rate limits whatever the letter case of the path', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer({ RATE_LIMIT_TIERS: 'authenticated:2/min:2' }); });
+  afterAll(() => server.close());
+
+  test('the same endpoint with its path in other letter case (the provider routes /TOKEN as /token) draws on the same bucket', async () => {
+    const send = (path: string) => fetch(`${server.issuer}${path}`, {
+      method: 'POST', headers: { ...form, authorization: basic('service-post') }, body: 'grant_type=client_credentials&scope=api:read',
+    });
+    const answers = [await send('/token'), await send('/TOKEN'), await send('/Token')];
+    expect(answers.map((a) => [a.status, a.headers.get('x-ratelimit-remaining')])).toEqual([[200, '1'], [200, '0'], [429, '0']]);
+  });
+});
+
 describe('rate limits shared through Redis by several Gatehouse processes', () => {
   let a: TestServer;
   let b: TestServer;

@@ -21,7 +21,8 @@ const PEEK_LIMIT = 8 * 1024;
 
 /**
  * Which limited endpoint a request is for, from its method and path alone (node-oidc-provider's
- * default route paths; Gatehouse's pages and admin API). CORS preflights are never limited.
+ * default route paths; Gatehouse's pages and admin API), the path lower-cased as the routers
+ * see it (http/path-gate.ts routedPath). CORS preflights are never limited.
  */
 export function endpointOf(method: string, path: string): LimitedEndpoint | undefined {
   if (method === 'OPTIONS') return undefined;

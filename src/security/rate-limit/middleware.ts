@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 
 import type { AuditSink } from '../../audit/events.ts';
+import { routedPath } from '../../http/path-gate.ts';
 import { sendError } from '../../http/error-handler.ts';
 import type { Render } from '../../interactions/views.ts';
 import type { BucketRequest, BucketState, RateLimiter } from './gcra.ts';
@@ -47,7 +48,7 @@ export function rateLimit(options: RateLimitOptions) {
   }
 
   return async function limitRequests(ctx: Context, next: Next) {
-    const endpoint = endpointOf(ctx.method, ctx.path);
+    const endpoint = endpointOf(ctx.method, routedPath(ctx.path));
     if (!endpoint) return next();
 
     let buckets: BucketRequest[];
