@@ -162,16 +162,19 @@ export function createApp(deps: AppDeps): App {
     onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
   })));
   const jwks = () => deps.keyRing.publicJwks() as never;
+  // Exchanged tokens die with what they were exchanged from (oidc/token-exchange-sources.ts).
+  const sources = { revocation: deps.revocation, apiKeys: deps.apiKeyStore };
   provider.use(onlyUnder(/^\/token\/introspection$/, extendIntrospection([
     jwtAccessTokens({
-      issuer: config.issuer, jwks, revocation: deps.revocation, clientExists: async (id) => Boolean(await provider.Client.find(id)),
+      issuer: config.issuer, jwks, revocation: deps.revocation, clientExists: async (id) => Boolean(await provider.Client.find(id)), sources,
     }),
     apiKeys(deps.apiKeys),
-  ], { revocation: deps.revocation })));
+  ], { revocation: deps.revocation, sources })));
   // RFC 8693 token exchange (TOKEN_EXCHANGE=on; docs/token-exchange.md).
   if (config.tokenExchange.enabled) {
     registerTokenExchange(provider, {
       provider, jwt: createJwtAccessTokenVerifier({ issuer: config.issuer, jwks }), apiKeys: deps.apiKeys, revocation: deps.revocation,
+      apiKeyStore: deps.apiKeyStore,
       ttlSeconds: config.tokenExchange.ttlSeconds, resourceServers: deps.resourceServers, adminResource: adminResourceFor(config.issuer),
     });
   }

@@ -9,6 +9,7 @@ import { RevocationListUnavailableError } from '../stores/revocation-list.ts';
 import { createJwtAccessTokenVerifier } from './jwt-access-tokens.ts';
 import { answerInside, isSignedIntrospection, sendSigned, wantsSignedIntrospection } from './jwt-introspection.ts';
 import { answerUnavailable } from './unavailable.ts';
+import { anySourceRevoked, sourcesOf, SOURCES_CLAIM, type SourceCheckDeps } from './token-exchange-sources.ts';
 
 const unavailable = (ctx: Context) => answerUnavailable(ctx, 'the token status cannot be checked right now; try again shortly');
 
@@ -22,6 +23,8 @@ export interface ExtraIntrospection {
 export interface IntrospectionOptions {
   /** Consulted for every token the provider itself would call active (opaque tokens). */
   revocation?: Pick<Revocation, 'isRevoked'>;
+  /** What an exchanged opaque token was made from is checked too (token-exchange-sources.ts). */
+  sources?: SourceCheckDeps;
 }
 
 /**
@@ -64,8 +67,10 @@ export function extendIntrospection(handlers: readonly ExtraIntrospection[], opt
         return;
       }
       const answer = (isSignedIntrospection(ctx) ? answerInside(ctx.body as string) : ctx.body) as
-        { active?: boolean; client_id?: unknown; sub?: unknown; iat?: unknown } | undefined;
-      if (answer?.active === true && revocation && await revocation.isRevoked(factsOf(answer))) {
+        { active?: boolean; client_id?: unknown; sub?: unknown; iat?: unknown; [SOURCES_CLAIM]?: unknown } | undefined;
+      if (answer?.active !== true) return;
+      if ((revocation && await revocation.isRevoked(factsOf(answer)))
+        || (options.sources && await anySourceRevoked(sourcesOf(answer[SOURCES_CLAIM]), options.sources))) {
         await respond(ctx as unknown as KoaContextWithOIDC, { active: false });
       }
     } catch (err) {
@@ -102,6 +107,8 @@ export function jwtAccessTokens(options: {
   issuer: string; jwks: () => JSONWebKeySet;
   revocation?: Pick<Revocation, 'isRevoked'>;
   clientExists?: (clientId: string) => Promise<boolean>;
+  /** What an exchanged token was made from is checked too (token-exchange-sources.ts). */
+  sources?: SourceCheckDeps;
 }): ExtraIntrospection {
   const verifier = createJwtAccessTokenVerifier(options);
   return {
@@ -113,6 +120,7 @@ export function jwtAccessTokens(options: {
       if (caller.public && clientId !== caller.clientId) return { active: false };
       if (options.clientExists && !(clientId && await options.clientExists(clientId))) return { active: false };
       if (options.revocation && await options.revocation.isRevoked(factsOf(payload))) return { active: false };
+      if (options.sources && await anySourceRevoked(sourcesOf(payload[SOURCES_CLAIM]), options.sources)) return { active: false };
       // A DPoP-bound token carries its key's thumbprint in `cnf.jkt` (RFC 9449 §6.1), which
       // the answer passes on (§6.2); its type is then DPoP, as for opaque tokens.
       const bound = typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt === 'string';

@@ -5,7 +5,9 @@ import type { JWTPayload } from 'jose';
 import type { ApiKeyService } from '../security/api-keys.ts';
 import { grantReference, type Revocation } from '../security/revocation.ts';
 import { RevocationListUnavailableError } from '../stores/revocation-list.ts';
+import type { ApiKeyStore } from '../stores/api-keys.ts';
 import type { JwtAccessTokenVerifier } from './jwt-access-tokens.ts';
+import { anySourceRevoked, chain, sourcesOf, SOURCES_CLAIM, type ExchangeSource } from './token-exchange-sources.ts';
 
 /** RFC 8693 §3: an access token issued by this server (opaque, or an RFC 9068 JWT). */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -33,6 +35,8 @@ export interface PresentedCredential {
   /** Its sender constraint (RFC 9449 `cnf.jkt`, RFC 8705 `cnf.x5t#S256`), if any. */
   jkt?: string | undefined;
   x5t?: string | undefined;
+  /** It and what it was exchanged from: checked again whenever a token made from it is used (token-exchange-sources.ts). */
+  sources: ExchangeSource[];
 }
 
 export interface CredentialDeps {
@@ -40,6 +44,8 @@ export interface CredentialDeps {
   jwt: JwtAccessTokenVerifier;
   apiKeys: Pick<ApiKeyService, 'verify'>;
   revocation: Pick<Revocation, 'isRevoked'>;
+  /** For the sources of a token that was itself exchanged. */
+  apiKeyStore: Pick<ApiKeyStore, 'findById'>;
 }
 
 /** invalid_grant with its reason: the provider's class has a fixed description. */
@@ -78,9 +84,10 @@ async function apiKey(deps: CredentialDeps, ctx: KoaContextWithOIDC, value: stri
   if (!result.ok) {
     throw invalidGrant(result.reason === 'ip_not_allowed' ? `${role}_token may not be used from this address` : `${role}_token is not an active API key`);
   }
-  const { owner, scopes, orgId } = result.record;
+  const { id, owner, scopes, orgId } = result.record;
   return {
     type: API_KEY_TYPE, sub: owner.id, clientId: owner.type === 'service_account' ? owner.id : undefined, scopes: [...scopes], orgId,
+    sources: [{ api_key: id }],
   };
 }
 
@@ -97,7 +104,7 @@ async function accessToken(deps: CredentialDeps, value: string, role: string): P
     credential = {
       type: ACCESS_TOKEN_TYPE, sub, clientId: str(claims.client_id), scopes: str(claims.scope)?.split(' ') ?? [],
       orgId: str(claims.org_id), roles: strings(claims.roles), grantRef: str(claims.gid), act: record(claims.act),
-      jkt: str(cnf?.jkt), x5t: str(cnf?.['x5t#S256']),
+      jkt: str(cnf?.jkt), x5t: str(cnf?.['x5t#S256']), sources: sourcesOf(claims[SOURCES_CLAIM]),
     };
     ({ iat, jti } = claims);
     if (credential.clientId === undefined || !(await deps.provider.Client.find(credential.clientId))) throw inactive();
@@ -115,11 +122,13 @@ async function accessToken(deps: CredentialDeps, value: string, role: string): P
     credential = {
       type: ACCESS_TOKEN_TYPE, sub: accountId ?? token.clientId!, clientId: token.clientId, scopes: token.scope?.split(' ') ?? [],
       orgId: str(extra.org_id), roles: strings(extra.roles), grantRef: grantId !== undefined ? grantReference(grantId) : str(extra.gid),
-      act: record(extra.act), jkt: token.jkt, x5t: token['x5t#S256'],
+      act: record(extra.act), jkt: token.jkt, x5t: token['x5t#S256'], sources: sourcesOf(extra[SOURCES_CLAIM]),
     };
     iat = token.iat;
   }
-  const revoked = await deps.revocation.isRevoked({ jti, grant: credential.grantRef, clientId: credential.clientId, sub: credential.sub, iat });
+  const revoked = await deps.revocation.isRevoked({ jti, grant: credential.grantRef, clientId: credential.clientId, sub: credential.sub, iat })
+    || await anySourceRevoked(credential.sources, { revocation: deps.revocation, apiKeys: deps.apiKeyStore });
   if (revoked) throw inactive();
-  return credential;
+  // A JWT is named by its jti; an opaque token by its client and time only (its value is the bearer secret).
+  return { ...credential, sources: chain(credential.sources, [{ ...(jti !== undefined && { jti }), client_id: credential.clientId, ...(iat !== undefined && { iat }) }]) };
 }

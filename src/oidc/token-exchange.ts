@@ -4,6 +4,7 @@ import { errors, type Configuration, type TokenEndpointGrantContext } from 'oidc
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
 import { createResourceServerLookup } from './resource-servers.ts';
 import { dpopThumbprint } from './token-exchange-dpop.ts';
+import { chain, SOURCES_CLAIM } from './token-exchange-sources.ts';
 import {
   ACCESS_TOKEN_TYPE, checkCredential, invalidGrant, type CredentialDeps, type PresentedCredential,
 } from './token-exchange-subjects.ts';
@@ -125,6 +126,8 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
     const act = actClaim(subject, actor);
     exchangeClaims.set(token, {
       org_id: subject.orgId, roles: subject.roles, ...(subject.grantRef !== undefined && { gid: subject.grantRef }), ...(act && { act }),
+      // Revoking any of these makes this token inactive too (token-exchange-sources.ts).
+      [SOURCES_CLAIM]: chain(subject.sources, actor?.sources ?? []),
     });
     ctx.oidc.entity('AccessToken', token);
     const value = await token.save();

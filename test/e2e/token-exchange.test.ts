@@ -153,6 +153,39 @@ describe.each(BACKENDS)('token exchange (RFC 8693, TOKEN_EXCHANGE=on, %s)', (_ba
     }
   });
 
+  test('revoking what a token was exchanged from makes it inactive at once: an API key, a JWT (RFC 7009), a client, along a chain', async () => {
+    const rs = await clientFor(server, 'resource-server');
+    const active = async (token: string) => (await oidc.tokenIntrospection(rs, token)).active;
+
+    // An API key exchanged for a JWT and for an opaque token, and that JWT exchanged once more.
+    const { key, record } = await apiKeyOf({ type: 'service_account', id: 'exchanger' });
+    const jwt = await exchange(exchanger, { subject_token: key, subject_token_type: API_KEY, resource: ORDERS });
+    const opaque = await exchange(exchanger, { subject_token: key, subject_token_type: API_KEY, resource: REPORTS });
+    const second = await exchange(exchanger, { subject_token: jwt.access_token, subject_token_type: ACCESS_TOKEN, resource: REPORTS });
+    expect((await verify(jwt.access_token)).gh_sources).toEqual([{ api_key: record.id }]);
+    for (const t of [jwt, opaque, second]) expect(await active(t.access_token)).toBe(true);
+    await server.apiKeys.revoke(record.id);
+    for (const t of [jwt, opaque, second]) expect(await oidc.tokenIntrospection(rs, t.access_token)).toEqual({ active: false });
+    expect(await oauthError(exchange(exchanger, { subject_token: jwt.access_token, subject_token_type: ACCESS_TOKEN, resource: ORDERS })))
+      .toEqual({ status: 400, error: 'invalid_grant' });
+
+    // A JWT access token the client revokes (RFC 7009).
+    const own = await oidc.clientCredentialsGrant(exchanger, { scope: 'api:read', resource: ORDERS });
+    const fromJwt = await exchange(exchanger, { subject_token: own.access_token, subject_token_type: ACCESS_TOKEN, resource: REPORTS });
+    expect(await active(fromJwt.access_token)).toBe(true);
+    await oidc.tokenRevocation(exchanger, own.access_token);
+    expect(await active(fromJwt.access_token)).toBe(false);
+
+    // Another client's token, exchanged by the gateway (impersonation); then that client is deleted.
+    await createClient('short-lived', 'api:read');
+    const shortLived = await clientFor(server, 'short-lived', 'basic', secrets['short-lived']);
+    const theirs = await oidc.clientCredentialsGrant(shortLived, { scope: 'api:read' });
+    const fromTheirs = await exchange(gateway, { subject_token: theirs.access_token, subject_token_type: ACCESS_TOKEN, resource: ORDERS });
+    expect(await active(fromTheirs.access_token)).toBe(true);
+    expect((await adminCall('DELETE', '/clients/short-lived')).status).toBe(204);
+    expect(await active(fromTheirs.access_token)).toBe(false);
+  });
+
   test("another party's token needs the token-exchange:impersonate scope", async () => {
     const { key } = await apiKeyOf({ type: 'service_account', id: 'gateway' });
     const params = { subject_token: key, subject_token_type: API_KEY, resource: ORDERS };
