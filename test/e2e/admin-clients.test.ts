@@ -153,6 +153,16 @@ function suite(env: () => Record<string, string>) {
         expect((await call('DELETE', `/clients/${id}`, keys.orgA)).status).toBe(404);
       });
 
+      test("Gatehouse's own gatehouse-account client cannot be changed or deleted (409); it stays usable", async () => {
+        expect((await call('GET', '/clients/gatehouse-account', keys.platform)).status).toBe(200);
+        for (const [method, body] of [['PATCH', { client_name: 'Mine now' }], ['DELETE', undefined]] as const) {
+          const refused = await call(method, '/clients/gatehouse-account', keys.platform, body);
+          expect(refused).toMatchObject({ status: 409, body: { error: 'conflict' } });
+          expect(refused.body.error_description).toContain('account pages');
+        }
+        expect(await stored('gatehouse-account')).toMatchObject({ client_name: expect.stringMatching(/ account$/), first_party: true });
+      });
+
       test('401 without a credential, 403 without the scope', async () => {
         expect((await call('GET', '/clients', undefined)).status).toBe(401);
         expect(await call('GET', '/clients', keys.noScope)).toMatchObject({ status: 403, body: { error: 'insufficient_scope', scope: 'admin:clients:read' } });

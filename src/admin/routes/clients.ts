@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type Provider from 'oidc-provider';
 
+import { ACCOUNT_CLIENT_ID } from '../../account/client.ts';
 import { GatehouseError } from '../../errors.ts';
 import type { SecretHasher } from '../../security/client-secrets.ts';
 import type { AddressPolicy } from '../../security/ssrf.ts';
@@ -94,9 +95,10 @@ export function clientRoutes(deps: ClientRouteDeps) {
     route({
       method: 'patch', path: '/clients/{id}', operationId: 'updateClient', tag: 'clients', scope: write, body: clientPatch,
       summary: 'Change a client: members replace stored ones, null removes one (RFC 7396); the result is validated as a whole',
-      responses: { 200: { description: 'the changed client', schema: clientView }, 404: { description: 'no such client' } },
+      responses: { 200: { description: 'the changed client', schema: clientView }, 404: { description: 'no such client' }, 409: { description: "Gatehouse's own client (gatehouse-account)" } },
       async handle({ params, body, principal }) {
         const stored = await findVisible(deps.directory, principal, params.id!, 'client');
+        refuseBuiltIn(stored.client_id);
         checkGrantable(principal, scopesOf(body.scope), 'scope', body.first_party ?? undefined, body.rate_limit_tier);
         if ('org_id' in body && !isPlatform(principal) && body.org_id !== principal.orgId) {
           throw invalid('org_id', 'only a platform administrator may move a client to another organization');
@@ -135,13 +137,24 @@ export function clientRoutes(deps: ClientRouteDeps) {
     route({
       method: 'delete', path: '/clients/{id}', operationId: 'deleteClient', tag: 'clients', scope: write,
       summary: "Delete a client: its secret stops working and its tokens stop being accepted",
-      responses: { 204: { description: 'deleted' }, 404: { description: 'no such client' } },
+      responses: { 204: { description: 'deleted' }, 404: { description: 'no such client' }, 409: { description: "Gatehouse's own client (gatehouse-account)" } },
       async handle({ params, principal }) {
         const stored = await findVisible(deps.directory, principal, params.id!, 'client');
+        refuseBuiltIn(stored.client_id);
         await deps.directory.remove(params.id!);
         const orgId = stored.org_id;
         return { status: 204, audit: { before: publicClient(stored), orgId: typeof orgId === 'string' ? orgId : undefined } };
       },
     }),
   ];
+}
+
+/**
+ * The account pages' own client (account/client.ts) is written at every start; changing or
+ * deleting it would only break /account until the next one.
+ */
+function refuseBuiltIn(clientId: string): void {
+  if (clientId === ACCOUNT_CLIENT_ID) {
+    throw new GatehouseError(409, 'conflict', `${ACCOUNT_CLIENT_ID} is Gatehouse's own client for the account pages: it cannot be changed or deleted`);
+  }
 }
