@@ -56,6 +56,7 @@ import { registerTokenExchange } from './oidc/token-exchange.ts';
 import { createJwtAccessTokenVerifier } from './oidc/jwt-access-tokens.ts';
 import { adminResourceFor } from './admin/scopes.ts';
 import { postAsGet } from './oidc/post-requests.ts';
+import { rememberClients, type ClientChanges } from './oidc/client-memo.ts';
 
 export interface AppDeps {
   config: Config;
@@ -85,6 +86,8 @@ export interface AppDeps {
   passwords: Pick<PasswordHasher, 'hash'>;
   /** Back-channel logout delivery, in the background with retries (oidc/backchannel.ts). */
   backchannelLogout?: BackchannelLogout;
+  /** Every change to a client: loaded clients are remembered until one (oidc/client-memo.ts). */
+  clientChanges?: ClientChanges | undefined;
 }
 
 export interface App {
@@ -115,6 +118,7 @@ export function createApp(deps: AppDeps): App {
     ...(deps.backchannelLogout && { backchannelLogout: deps.backchannelLogout }),
   });
   deps.keyRing.attach(provider);
+  if (deps.clientChanges) rememberClients(provider, deps.clientChanges);
 
   // Client IP allow-lists wherever a client authenticates (token, introspection, revocation).
   enforceClientIpAllowLists(provider, { audit: deps.audit });

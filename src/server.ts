@@ -118,6 +118,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       rateLimiting,
       passwords,
       backchannelLogout,
+      clientChanges: stores.clientChanges,
     });
     trackAccountAccess(provider, stores.accountAccess, (err) => logger.warn({ err }, 'recording an account grant or session failed'));
 

@@ -13,6 +13,7 @@ import { withClientCache } from './client-cache.ts';
 import { createMemoryClientDirectory, type ClientDirectory } from './client-directory.ts';
 import { instrumentBackend, type StoreObserver } from './instrument.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
+import type { ClientChanges } from '../oidc/client-memo.ts';
 import { createMemoryInvitationStore, type InvitationStore } from './invitations.ts';
 import { createMemoryMembershipStore, type MembershipStore } from './memberships.ts';
 import { createMemoryOrganizationStore, type OrganizationStore } from './organizations.ts';
@@ -42,6 +43,8 @@ export interface Stores {
   readonly webhooks: WebhookStore;
   /** Revoked JWTs and "everything before T" entries (stores/revocation-list.ts): Redis, else this process. */
   readonly revocations: RevocationList;
+  /** Every change to a client, here or on another node; undefined when other nodes' changes cannot be heard (MongoDB without Redis). */
+  readonly clientChanges: ClientChanges | undefined;
   readonly probes: readonly Probe[];
   /** Creates indexes once (start-up or `migrate`), never per request. */
   prepare(): Promise<void>;
@@ -76,6 +79,15 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
       const cached = (model: string) => withClientCache(base.adapterFor(model), { bus: redis.bus });
       durable = { ...base, adapterFor: (model) => (model === 'Client' ? cached(model) : base.adapterFor(model)) };
     }
+    // Every change to a client, made here or on another node (heard through Redis), for the
+    // provider's memo of loaded clients (oidc/client-memo.ts). MongoDB without Redis cannot
+    // hear other nodes' changes: then there is no memo.
+    const clientListeners: Array<(id: string) => void> = [];
+    const clientChanged = (id: string) => { for (const listener of clientListeners) listener(id); };
+    if (redis) redis.bus.subscribe('Client', clientChanged);
+    const observed = durable;
+    durable = { ...observed, adapterFor: (model) => (model === 'Client' ? notifyingChanges(observed.adapterFor(model), clientChanged) : observed.adapterFor(model)) };
+    const clientChanges: ClientChanges | undefined = mongo && !redis ? undefined : { subscribe: (listener) => { clientListeners.push(listener); } };
     const ephemeral = timed(redis?.backend ?? createMemoryBackend());
     closers.unshift(() => durable.close(), () => ephemeral.close());
     const accounts = mongo?.accounts ?? createMemoryAccountStore();
@@ -113,6 +125,7 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
       audit,
       webhooks,
       revocations: redis?.revocations ?? createMemoryRevocationList(),
+      clientChanges,
       probes,
       async prepare() {
         await Promise.all([durable.prepare(), ephemeral.prepare(), accounts.prepare(), signingKeys.prepare(), resourceServers.prepare(), apiKeys.prepare(), clients.prepare(),
@@ -151,4 +164,23 @@ function dropCachedOnWrite(directory: ClientDirectory, cached: Adapter, bus: Inv
 
 async function closeAll(closers: Array<() => Promise<unknown>>): Promise<void> {
   for (const close of closers) await close().catch(() => undefined);
+}
+
+/** A client adapter that says which client changed once a write or delete is done. */
+function notifyingChanges(inner: Adapter, changed: (id: string) => void): Adapter {
+  return {
+    find: (id) => inner.find(id),
+    findByUid: (uid) => inner.findByUid(uid),
+    findByUserCode: (userCode) => inner.findByUserCode(userCode),
+    consume: (id) => inner.consume(id),
+    revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
+    async upsert(id, payload, expiresIn) {
+      await inner.upsert(id, payload, expiresIn);
+      changed(id);
+    },
+    async destroy(id) {
+      await inner.destroy(id);
+      changed(id);
+    },
+  };
 }
