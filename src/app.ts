@@ -56,7 +56,8 @@ import { registerTokenExchange } from './oidc/token-exchange.ts';
 import { createJwtAccessTokenVerifier } from './oidc/jwt-access-tokens.ts';
 import { adminResourceFor } from './admin/scopes.ts';
 import { postAsGet } from './oidc/post-requests.ts';
-import { rememberClients, type ClientChanges } from './oidc/client-memo.ts';
+import { rememberClients } from './oidc/client-memo.ts';
+import type { ClientChanges } from './stores/invalidation-bus.ts';
 
 export interface AppDeps {
   config: Config;

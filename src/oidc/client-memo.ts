@@ -1,9 +1,6 @@
 import type Provider from 'oidc-provider';
 
-/** Told of every change to a client, made in this process or (through Redis) on another node. */
-export interface ClientChanges {
-  subscribe(onChange: (clientId: string) => void): void;
-}
+import type { ClientChanges } from '../stores/invalidation-bus.ts';
 
 export interface ClientMemoOptions {
   /** Safety net should a change notice ever be lost (default 60 s). */

@@ -12,8 +12,7 @@ import { createMemoryWebhookStore, type WebhookStore } from './audit-webhooks.ts
 import { withClientCache } from './client-cache.ts';
 import { createMemoryClientDirectory, type ClientDirectory } from './client-directory.ts';
 import { instrumentBackend, type StoreObserver } from './instrument.ts';
-import type { InvalidationBus } from './invalidation-bus.ts';
-import type { ClientChanges } from '../oidc/client-memo.ts';
+import type { ClientChanges, InvalidationBus } from './invalidation-bus.ts';
 import { createMemoryInvitationStore, type InvitationStore } from './invitations.ts';
 import { createMemoryMembershipStore, type MembershipStore } from './memberships.ts';
 import { createMemoryOrganizationStore, type OrganizationStore } from './organizations.ts';
@@ -79,12 +78,12 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
       const cached = (model: string) => withClientCache(base.adapterFor(model), { bus: redis.bus });
       durable = { ...base, adapterFor: (model) => (model === 'Client' ? cached(model) : base.adapterFor(model)) };
     }
-    // Every change to a client, made here or on another node (heard through Redis), for the
-    // provider's memo of loaded clients (oidc/client-memo.ts). MongoDB without Redis cannot
-    // hear other nodes' changes: then there is no memo.
+    // Every change to a client, for the provider's memo of loaded clients (oidc/client-memo.ts):
+    // writes made here, and with MongoDB those of other nodes, heard through Redis. MongoDB
+    // without Redis cannot hear other nodes' changes: then there is no memo.
     const clientListeners: Array<(id: string) => void> = [];
     const clientChanged = (id: string) => { for (const listener of clientListeners) listener(id); };
-    if (redis) redis.bus.subscribe('Client', clientChanged);
+    if (mongo && redis) redis.bus.subscribe('Client', clientChanged);
     const observed = durable;
     durable = { ...observed, adapterFor: (model) => (model === 'Client' ? notifyingChanges(observed.adapterFor(model), clientChanged) : observed.adapterFor(model)) };
     const clientChanges: ClientChanges | undefined = mongo && !redis ? undefined : { subscribe: (listener) => { clientListeners.push(listener); } };

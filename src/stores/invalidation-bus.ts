@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 
 /** Tells every Gatehouse process that a cached object changed. */
+/** Told of every change to a client, made in this process or (through Redis) on another node. */
+export interface ClientChanges {
+  subscribe(onChange: (clientId: string) => void): void;
+}
+
 export interface InvalidationBus {
   publish(topic: string, id: string): Promise<void>;
   subscribe(topic: string, onMessage: (id: string) => void): void;

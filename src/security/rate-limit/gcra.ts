@@ -30,11 +30,6 @@ export interface RateLimiter {
    * out of room, none is charged (a refused request must not use up the other quotas).
    */
   take(buckets: readonly BucketRequest[]): Promise<BucketState[]>;
-  /**
-   * The same, answered from what this process already holds, with no round trip; undefined
-   * when it cannot (then `take`). Only the leasing limiter has it (leasing-limiter.ts).
-   */
-  takeNow?(buckets: readonly BucketRequest[]): BucketState[] | undefined;
 }
 
 /**
@@ -55,12 +50,6 @@ export function roomIn(tat: number | undefined, now: number, tier: RateLimitTier
   const t = emissionIntervalMs(tier);
   const ahead = Math.max(tat ?? now, now) - now;
   return Math.max(0, Math.floor((tier.burst * t - ahead) / t + 1e-9));
-}
-
-/** Whether a request fits a bucket whose TAT is `tat` (undefined: never used, or expired). */
-export function fits(tat: number | undefined, now: number, tier: RateLimitTier): boolean {
-  const t = emissionIntervalMs(tier);
-  return Math.max(tat ?? now, now) + t - tier.burst * t <= now;
 }
 
 /** The TAT after `count` (one) more requests. */

@@ -83,22 +83,14 @@ function computeAddressKey(ip: string): string {
  * - the admin API: the id inside an API key (api-key-format.ts; its checksum is checked,
  *   no store is asked).
  */
-export function claimedIdentity(ctx: Context, endpoint: LimitedEndpoint): MaybePromise<ClaimedIdentity | undefined> {
+export async function claimedIdentity(ctx: Context, endpoint: LimitedEndpoint): Promise<ClaimedIdentity | undefined> {
   if (endpoint === 'admin') {
     const bearer = /^Bearer +(\S+) *$/i.exec(ctx.get('Authorization'))?.[1];
     const id = parseApiKey(bearer ?? ctx.get('X-API-Key'))?.id;
     return id ? { scope: 'api_key', id } : undefined;
   }
   if (!CLIENT_ENDPOINTS.has(endpoint)) return undefined;
-  // HTTP Basic is answered at once; only a body has to be waited for.
-  const user = basicUser(ctx.get('Authorization'));
-  return user !== undefined ? clientClaim(user) : bodyClientId(ctx).then(clientClaim);
-}
-
-/** A value, or a promise of it when it has to be waited for (the hot path awaits only then). */
-export type MaybePromise<T> = T | Promise<T>;
-
-function clientClaim(clientId: string | undefined): ClaimedIdentity | undefined {
+  const clientId = basicUser(ctx.get('Authorization')) ?? await bodyClientId(ctx);
   return clientId && clientId.length <= MAX_CLIENT_ID ? { scope: 'client', id: clientId } : undefined;
 }
 

@@ -96,9 +96,6 @@ export function leasingLimiter(inner: BatchRateLimiter, options: LeasingOptions 
   }
 
   return {
-    takeNow(buckets) {
-      return fromLease(keyOf(buckets), buckets);
-    },
     async take(buckets) {
       const key = keyOf(buckets);
       for (;;) {

@@ -6,7 +6,7 @@ import { sendError } from '../../http/error-handler.ts';
 import type { Render } from '../../interactions/views.ts';
 import type { BucketRequest, BucketState, RateLimiter } from './gcra.ts';
 import { retryAfterSeconds, setRateLimitHeaders } from './headers.ts';
-import { addressKey, claimedIdentity, endpointOf, type ClaimedIdentity, type LimitedEndpoint, type MaybePromise } from './identity.ts';
+import { addressKey, claimedIdentity, endpointOf, type ClaimedIdentity, type LimitedEndpoint } from './identity.ts';
 import type { TierLookup } from './tier-cache.ts';
 import { AUTHENTICATED_TIER, DEFAULT_TIER, type RateLimitTier } from './tiers.ts';
 
@@ -42,7 +42,7 @@ export function rateLimit(options: RateLimitOptions) {
   const { limiter, tiers } = options;
   const tierNamed = (name: string) => tiers[name] ?? tiers[AUTHENTICATED_TIER]!;
 
-  function tierFor(who: ClaimedIdentity | undefined): MaybePromise<string | null> {
+  async function tierFor(who: ClaimedIdentity | undefined): Promise<string | null> {
     if (!who) return null;
     return who.scope === 'client' ? options.clientTier(who.id) : options.apiKeyTier(who.id);
   }
@@ -55,17 +55,13 @@ export function rateLimit(options: RateLimitOptions) {
     let states: BucketState[];
     let who: ClaimedIdentity | undefined;
     try {
-      // Awaited only when something has to be waited for: a busy caller's request usually
-      // passes with no await at all (Basic credentials, a known tier, a live lease).
-      const claimed = claimedIdentity(ctx, endpoint);
-      who = claimed instanceof Promise ? await claimed : claimed;
-      const found = tierFor(who);
-      const tierName = found instanceof Promise ? await found : found;
+      who = await claimedIdentity(ctx, endpoint);
+      const tierName = await tierFor(who);
       if (tierName === null) who = undefined;
       const tier = tierName === null ? tiers[DEFAULT_TIER]! : tierNamed(tierName);
       buckets = [{ key: `${endpoint}:ip:${tier.name}:${addressKey(ctx.ip)}`, tier }];
       if (who) buckets.unshift({ key: `${endpoint}:${who.scope}:${who.id}`, tier });
-      states = limiter.takeNow?.(buckets) ?? await limiter.take(buckets);
+      states = await limiter.take(buckets);
     } catch (err) {
       options.onFailure?.(err);
       return next();

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 
-import { rememberClients, type ClientChanges } from '../../../src/oidc/client-memo.ts';
+import { rememberClients } from '../../../src/oidc/client-memo.ts';
+import type { ClientChanges } from '../../../src/stores/invalidation-bus.ts';
 
 /** A provider whose Client.find counts its loads; `gate` holds a load until released. */
 function fakeProvider(stored: Map<string, object>) {
