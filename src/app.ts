@@ -163,7 +163,7 @@ export function createApp(deps: AppDeps): App {
     render, audit: deps.audit, onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
   })));
   provider.use(onlyUnder(/^\/(?:token|device\/auth)$/, devicePolling({
-    provider, intervalSeconds: config.devicePollInterval, limiter: deps.rateLimiting.requests,
+    intervalSeconds: config.devicePollInterval, limiter: deps.rateLimiting.requests,
     onFailure: (err) => deps.rateLimiting.reportFailure('requests', err),
   })));
   const jwks = () => deps.keyRing.publicJwks() as never;

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 
 import type { Context, Next } from 'koa';
-import type Provider from 'oidc-provider';
 import type { Adapter, AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
-import { routedPath } from '../http/path-gate.ts';
 
 import type { AdapterFactory } from './adapter-guard.ts';
 import type { RateLimiter } from '../security/rate-limit/gcra.ts';
-import { peekForm } from '../security/rate-limit/peek-form.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-/** Token requests are small; a longer body is left to the provider unpeeked. */
-const PEEK_LIMIT = 8 * 1024;
 /**
  * How long an expired device code is kept after it expires. node-oidc-provider answers
  * `expired_token` (RFC 8628 §3.5) only for a code it can still find; a code the store has
@@ -39,7 +34,6 @@ export function keepExpiredDeviceCodes(factory: AdapterFactory): AdapterFactory 
 }
 
 export interface DevicePollingOptions {
-  provider: Provider;
   /** RFC 8628 §3.2 `interval`, in seconds. */
   intervalSeconds: number;
   /** The request limiter (Redis-backed when REDIS_URL is set); none: polls are not paced. */
@@ -55,46 +49,44 @@ export interface DevicePollingOptions {
  *   `slow_down` (§3.5). A poll counts in a one-request bucket per device code that refills
  *   after 80% of the interval: a client that waits the interval after each answer, as
  *   §3.4 asks, is never refused for network jitter. Codes that are no longer pending
- *   (approved, denied, expired, unknown) pass straight to the provider, which answers.
+ *   (approved, denied, expired, unknown) get the provider's answer.
+ *
+ * The provider answers first, and only its `authorization_pending` is turned into
+ * `slow_down` when the poll came too soon. So no other token request pays for the pacing:
+ * its body is not read twice, and a device code is not looked up twice.
  */
 export function devicePolling(options: DevicePollingOptions) {
-  const { provider, intervalSeconds, limiter } = options;
+  const { intervalSeconds, limiter } = options;
   const tier = { name: 'device_poll', rate: 1, periodMs: Math.round(intervalSeconds * 800), burst: 1 };
 
-  async function pendingDeviceCode(ctx: Context): Promise<string | undefined> {
-    if (ctx.method !== 'POST' || routedPath(ctx.path) !== '/token' || !ctx.is('application/x-www-form-urlencoded')) return undefined;
-    const length = Number(ctx.get('Content-Length'));
-    if (!Number.isSafeInteger(length) || length <= 0 || length > PEEK_LIMIT) return undefined;
-    const form = await peekForm(ctx.req, length);
-    const value = form?.get('device_code');
-    if (form?.get('grant_type') !== DEVICE_CODE_GRANT || !value) return undefined;
-    const code = await provider.DeviceCode.find(value, { ignoreExpiration: true });
-    if (!code || code.isExpired || code.accountId || code.error) return undefined;
-    return value;
+  /** The device code of a poll the provider answered `authorization_pending`. */
+  function pendingPoll(ctx: KoaContextWithOIDC): string | undefined {
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 400) return undefined;
+    if ((ctx.body as { error?: unknown } | undefined)?.error !== 'authorization_pending') return undefined;
+    const params = ctx.oidc.params as { grant_type?: unknown; device_code?: unknown } | undefined;
+    return params?.grant_type === DEVICE_CODE_GRANT && typeof params.device_code === 'string' ? params.device_code : undefined;
   }
 
   return async function paceDevicePolling(ctx: Context, next: Next) {
-    let deviceCode: string | undefined;
+    await next();
+    const oidcCtx = ctx as unknown as KoaContextWithOIDC;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (oidcCtx.oidc?.route === 'device_authorization' && ctx.status === 200 && typeof body?.['device_code'] === 'string') {
+      body['interval'] = intervalSeconds;
+      return;
+    }
+    const deviceCode = limiter ? pendingPoll(oidcCtx) : undefined;
+    if (!deviceCode) return;
     try {
-      deviceCode = limiter ? await pendingDeviceCode(ctx) : undefined;
-      if (deviceCode) {
-        // The device code is a bearer secret: only its hash names the bucket.
-        const key = `device_poll:${createHash('sha256').update(deviceCode).digest('base64url')}`;
-        const [state] = await limiter!.take([{ key, tier }]);
-        if (state && !state.allowed) {
-          ctx.status = 400;
-          ctx.set('Cache-Control', 'no-store');
-          ctx.body = { error: 'slow_down', error_description: `poll at most every ${intervalSeconds} seconds, and 5 seconds more after each slow_down` };
-          return;
-        }
+      // The device code is a bearer secret: only its hash names the bucket.
+      const key = `device_poll:${createHash('sha256').update(deviceCode).digest('base64url')}`;
+      const [state] = await limiter!.take([{ key, tier }]);
+      if (state && !state.allowed) {
+        ctx.body = { error: 'slow_down', error_description: `poll at most every ${intervalSeconds} seconds, and 5 seconds more after each slow_down` };
+        ctx.set('Cache-Control', 'no-store');
       }
     } catch (err) {
       options.onFailure?.(err);
-    }
-    await next();
-    const body = ctx.body as Record<string, unknown> | undefined;
-    if ((ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route === 'device_authorization' && ctx.status === 200 && typeof body?.['device_code'] === 'string') {
-      body['interval'] = intervalSeconds;
     }
   };
 }

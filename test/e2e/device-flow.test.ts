@@ -228,6 +228,18 @@ describe.each([
     expect((await poll(server, 'cli', other.device_code)).body).toMatchObject({ error: 'authorization_pending' });
   });
 
+  test('a code approved since the last poll gets its tokens, however soon the device asks again', async () => {
+    const device = await oidc.initiateDeviceAuthorization(cli, { scope: 'openid' });
+    expect((await poll(server, 'cli', device.device_code)).body).toMatchObject({ error: 'authorization_pending' });
+    const browser = new Browser();
+    const confirm = await enterCode(browser, device.verification_uri, device.user_code);
+    const done = await login(browser, await browser.submit(confirm, /\/device$/, {}), 'https://never.example/');
+    expect(done.html).toContain('Device connected');
+    const answer = await poll(server, 'cli', device.device_code);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ access_token: expect.any(String), token_type: 'Bearer' });
+  });
+
   test('an unknown device code is invalid_grant, a device code of another client too', async () => {
     expect((await poll(server, 'cli', 'not-a-device-code')).body).toMatchObject({ error: 'invalid_grant' });
     const device = await oidc.initiateDeviceAuthorization(cli, { scope: 'openid' });
