@@ -5,6 +5,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { READY_MESSAGE, runPrimary } from './cluster.ts';
 import { ConfigError, describeStorage, loadConfig, type Config } from './config/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { tuneHeapGrowth } from './process-tuning.ts';
 import { startGatehouse, type Running } from './server.ts';
 
 /**
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  tuneHeapGrowth(config.heapGrowthPercent);
   const logger = createLogger(config.logLevel, { format: config.logFormat });
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
 

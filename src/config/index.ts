@@ -60,6 +60,8 @@ export interface Config {
   readonly metrics: Readonly<{ port: number | undefined; host: string; token: string | undefined }>;
   /** node:cluster workers; 1 = no cluster. */
   readonly workers: number;
+  /** V8's old-generation growth factor, as a percentage above 100 (process-tuning.ts); 0 = V8's own. */
+  readonly heapGrowthPercent: number;
   readonly apiKeys: Readonly<{ env: string; defaultExpiresInDays: number; maxExpiresInDays: number }>;
   /** Custom organization roles: name → admin API scopes (besides admin, member, readonly). */
   readonly roles: Readonly<Record<string, readonly string[]>>;
@@ -433,6 +435,7 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     metrics: readMetrics(env),
     workers: readWorkers(env, { redisUrl, mongodbUri }),
+    heapGrowthPercent: readInt(env, 'HEAP_GROWTH_PERCENT', 60, { min: 0, max: 300 }),
     apiKeys: readApiKeys(env, production),
     roles: readRoles(env),
     keys: { encryptionKeys: [], rotateAfterDays: 0, refreshSeconds: 60, retainRetiredSeconds: DAY },

@@ -1,4 +1,7 @@
+import { jest } from '@jest/globals';
+
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { heapGrowthFlag, tuneHeapGrowth } from '../../src/process-tuning.ts';
 
 describe('configuration from the environment', () => {
   test('the embedded default needs no variables', () => {
@@ -11,6 +14,18 @@ describe('configuration from the environment', () => {
     expect(config.seedPath).toMatch(/config\/dev-seed\.json$/);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.ttl)).toBe(true);
+  });
+
+  test('HEAP_GROWTH_PERCENT sets how far the old generation grows between full collections (0: V8 decides)', () => {
+    const setFlags = jest.fn();
+    tuneHeapGrowth(loadConfig({}).heapGrowthPercent, setFlags);
+    expect(setFlags).toHaveBeenCalledWith('--heap-growing-percent=60');
+    setFlags.mockClear();
+    tuneHeapGrowth(loadConfig({ HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent, setFlags);
+    expect(setFlags).not.toHaveBeenCalled();
+    expect(heapGrowthFlag(loadConfig({ HEAP_GROWTH_PERCENT: '150' }).heapGrowthPercent)).toBe('--heap-growing-percent=150');
+    expect(() => loadConfig({ HEAP_GROWTH_PERCENT: '-5' })).toThrow('HEAP_GROWTH_PERCENT must be a non-negative whole number between 0 and 300 (got "-5")');
+    expect(() => loadConfig({ HEAP_GROWTH_PERCENT: '1000' })).toThrow(ConfigError);
   });
 
   test('GATEHOUSE_ROLES adds custom organization roles', () => {
