@@ -30,6 +30,13 @@ export interface RateLimiter {
    * out of room, none is charged (a refused request must not use up the other quotas).
    */
   take(buckets: readonly BucketRequest[]): Promise<BucketState[]>;
+  /**
+   * The same as take(), answered without waiting when the limiter can (the in-process
+   * limiter always, the leasing one from a live lease); undefined otherwise, and then
+   * nothing was charged. The request limiter asks this first: a request that needs no
+   * round trip should not pay for promises either.
+   */
+  takeAtOnce?(buckets: readonly BucketRequest[]): BucketState[] | undefined;
 }
 
 /**

@@ -84,15 +84,27 @@ function computeAddressKey(ip: string): string {
  *   no store is asked).
  */
 export async function claimedIdentity(ctx: Context, endpoint: LimitedEndpoint): Promise<ClaimedIdentity | undefined> {
+  const fromHeaders = headerIdentity(ctx, endpoint);
+  return fromHeaders === IN_BODY ? asClient(await bodyClientId(ctx)) : fromHeaders;
+}
+
+/** headerIdentity(): the headers name no one, and the body of this request might. */
+export const IN_BODY = Symbol('identity in the body');
+
+/** claimedIdentity() as far as the headers tell, without reading the body. */
+export function headerIdentity(ctx: Context, endpoint: LimitedEndpoint): ClaimedIdentity | undefined | typeof IN_BODY {
   if (endpoint === 'admin') {
     const bearer = /^Bearer +(\S+) *$/i.exec(ctx.get('Authorization'))?.[1];
     const id = parseApiKey(bearer ?? ctx.get('X-API-Key'))?.id;
     return id ? { scope: 'api_key', id } : undefined;
   }
   if (!CLIENT_ENDPOINTS.has(endpoint)) return undefined;
-  const clientId = basicUser(ctx.get('Authorization')) ?? await bodyClientId(ctx);
-  return clientId && clientId.length <= MAX_CLIENT_ID ? { scope: 'client', id: clientId } : undefined;
+  const clientId = basicUser(ctx.get('Authorization'));
+  return clientId === undefined ? IN_BODY : asClient(clientId);
 }
+
+const asClient = (clientId: string | undefined): ClaimedIdentity | undefined =>
+  clientId && clientId.length <= MAX_CLIENT_ID ? { scope: 'client', id: clientId } : undefined;
 
 function basicUser(header: string): string | undefined {
   const m = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);

@@ -106,5 +106,6 @@ export function leasingLimiter(inner: BatchRateLimiter, options: LeasingOptions 
         await inFlight.catch(() => undefined);
       }
     },
+    takeAtOnce: (buckets) => fromLease(keyOf(buckets), buckets),
   };
 }

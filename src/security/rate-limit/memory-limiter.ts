@@ -48,5 +48,6 @@ export function createMemoryRateLimiter(options: MemoryLimiterOptions = {}): Bat
     async takeUpTo(buckets: readonly BucketRequest[], wanted: number) {
       return takeUpTo(buckets, wanted);
     },
+    takeAtOnce: (buckets) => takeUpTo(buckets, 1).states,
   };
 }

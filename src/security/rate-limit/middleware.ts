@@ -6,7 +6,7 @@ import { sendError } from '../../http/error-handler.ts';
 import type { Render } from '../../interactions/views.ts';
 import type { BucketRequest, BucketState, RateLimiter } from './gcra.ts';
 import { retryAfterSeconds, setRateLimitHeaders } from './headers.ts';
-import { addressKey, claimedIdentity, endpointOf, type ClaimedIdentity, type LimitedEndpoint } from './identity.ts';
+import { addressKey, claimedIdentity, endpointOf, headerIdentity, IN_BODY, type ClaimedIdentity, type LimitedEndpoint } from './identity.ts';
 import type { TierLookup } from './tier-cache.ts';
 import { AUTHENTICATED_TIER, DEFAULT_TIER, type RateLimitTier } from './tiers.ts';
 
@@ -41,32 +41,39 @@ export interface RateLimitOptions {
 export function rateLimit(options: RateLimitOptions) {
   const { limiter, tiers } = options;
   const tierNamed = (name: string) => tiers[name] ?? tiers[AUTHENTICATED_TIER]!;
+  const lookupFor = (who: ClaimedIdentity) => (who.scope === 'client' ? options.clientTier : options.apiKeyTier);
 
-  async function tierFor(who: ClaimedIdentity | undefined): Promise<string | null> {
-    if (!who) return null;
-    return who.scope === 'client' ? options.clientTier(who.id) : options.apiKeyTier(who.id);
+  /** The buckets a request is counted in: its credential's (if any) and its address's. */
+  function bucketsFor(ctx: Context, endpoint: LimitedEndpoint, who: ClaimedIdentity | undefined, tierName: string | null): Decision {
+    if (tierName === null) who = undefined;
+    const tier = tierName === null ? tiers[DEFAULT_TIER]! : tierNamed(tierName);
+    const buckets: BucketRequest[] = [{ key: `${endpoint}:ip:${tier.name}:${addressKey(ctx.ip)}`, tier }];
+    if (who) buckets.unshift({ key: `${endpoint}:${who.scope}:${who.id}`, tier });
+    return { who, buckets };
   }
 
-  return async function limitRequests(ctx: Context, next: Next) {
-    const endpoint = endpointOf(ctx.method, routedPath(ctx.path));
-    if (!endpoint) return next();
+  /**
+   * The usual request (a client named in the headers, its tier remembered, a live lease)
+   * is decided without waiting, and so without a promise; undefined when something must
+   * be waited for, and then nothing was charged.
+   */
+  function decideAtOnce(ctx: Context, endpoint: LimitedEndpoint): Counted | undefined {
+    const who = headerIdentity(ctx, endpoint);
+    if (who === IN_BODY) return undefined;
+    const tierName = who ? lookupFor(who).known?.(who.id) : null;
+    if (tierName === undefined) return undefined;
+    const decision = bucketsFor(ctx, endpoint, who, tierName);
+    const states = limiter.takeAtOnce?.(decision.buckets);
+    return states && { ...decision, states };
+  }
 
-    let buckets: BucketRequest[];
-    let states: BucketState[];
-    let who: ClaimedIdentity | undefined;
-    try {
-      who = await claimedIdentity(ctx, endpoint);
-      const tierName = await tierFor(who);
-      if (tierName === null) who = undefined;
-      const tier = tierName === null ? tiers[DEFAULT_TIER]! : tierNamed(tierName);
-      buckets = [{ key: `${endpoint}:ip:${tier.name}:${addressKey(ctx.ip)}`, tier }];
-      if (who) buckets.unshift({ key: `${endpoint}:${who.scope}:${who.id}`, tier });
-      states = await limiter.take(buckets);
-    } catch (err) {
-      options.onFailure?.(err);
-      return next();
-    }
+  async function decide(ctx: Context, endpoint: LimitedEndpoint): Promise<Counted> {
+    const who = await claimedIdentity(ctx, endpoint);
+    const decision = bucketsFor(ctx, endpoint, who, who ? await lookupFor(who)(who.id) : null);
+    return { ...decision, states: await limiter.take(decision.buckets) };
+  }
 
+  function answer(ctx: Context, next: Next, endpoint: LimitedEndpoint, { who, buckets, states }: Counted) {
     const refused = states.findIndex((s) => !s.allowed);
     // Tell the client about the bucket that refused it, else the one closest to refusing.
     const shown = refused >= 0 ? refused : states.reduce((lo, s, i) => (s.remaining < states[lo]!.remaining ? i : lo), 0);
@@ -82,8 +89,36 @@ export function rateLimit(options: RateLimitOptions) {
       actor: who?.scope === 'api_key' ? `api_key:${who.id}` : who?.id,
       details: { endpoint, bucket: buckets[refused]!.key.split(':')[1], tier: buckets[refused]!.tier.name, retry_after: retryAfter },
     });
-    await sendError(ctx, options.render, {
+    return sendError(ctx, options.render, {
       status: 429, code: 'rate_limited', description: `too many requests: try again in ${retryAfter} second${retryAfter === 1 ? '' : 's'}`,
     });
+  }
+
+  // Not an async function: the fast path hands the request on without a promise of its own.
+  return function limitRequests(ctx: Context, next: Next): Promise<unknown> {
+    const endpoint = endpointOf(ctx.method, routedPath(ctx.path));
+    if (!endpoint) return next();
+    const failOpen = (err: unknown) => {
+      options.onFailure?.(err);
+      return next();
+    };
+    let counted: Counted | undefined;
+    try {
+      counted = decideAtOnce(ctx, endpoint);
+    } catch (err) {
+      return failOpen(err);
+    }
+    if (counted) return answer(ctx, next, endpoint, counted);
+    // next() runs outside the limiter's failure handling: an error behind it is not the limiter's.
+    return decide(ctx, endpoint).then((c) => answer(ctx, next, endpoint, c), failOpen);
   };
+}
+
+interface Decision {
+  who: ClaimedIdentity | undefined;
+  buckets: BucketRequest[];
+}
+
+interface Counted extends Decision {
+  states: BucketState[];
 }

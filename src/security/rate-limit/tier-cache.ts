@@ -4,7 +4,11 @@
  * `rateLimitTier` changes take effect within `ttlMs`. `null` means "no such client/key":
  * the request is then limited as an anonymous one.
  */
-export type TierLookup = (id: string) => Promise<string | null>;
+export interface TierLookup {
+  (id: string): Promise<string | null>;
+  /** The tier if it is remembered and loaded, without waiting; undefined otherwise. */
+  known?(id: string): string | null | undefined;
+}
 
 export interface TierCacheOptions {
   ttlMs?: number;
@@ -17,18 +21,24 @@ export function cachedTierLookup(load: TierLookup, options: TierCacheOptions = {
   const ttlMs = options.ttlMs ?? 30_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
-  const entries = new Map<string, { tier: Promise<string | null>; expires: number }>();
+  const entries = new Map<string, { tier: Promise<string | null>; loaded?: string | null; expires: number }>();
 
-  return function tierOf(id: string): Promise<string | null> {
+  function tierOf(id: string): Promise<string | null> {
     const at = now();
     const cached = entries.get(id);
     if (cached && cached.expires > at) return cached.tier;
     // One load per id at a time; a failed load is not remembered.
     const tier = load(id);
-    tier.catch(() => entries.delete(id));
+    const entry: { tier: Promise<string | null>; loaded?: string | null; expires: number } = { tier, expires: at + ttlMs };
+    tier.then((loaded) => { entry.loaded = loaded; }, () => entries.delete(id));
     entries.delete(id);
-    entries.set(id, { tier, expires: at + ttlMs });
+    entries.set(id, entry);
     if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     return tier;
+  }
+  tierOf.known = (id: string): string | null | undefined => {
+    const cached = entries.get(id);
+    return cached && cached.expires > now() ? cached.loaded : undefined;
   };
+  return tierOf;
 }

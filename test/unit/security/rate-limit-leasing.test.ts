@@ -90,6 +90,19 @@ describe('leasing limiter: several requests charged per round trip', () => {
     expect(shared.asked).toEqual([1, 2, 4]);
   });
 
+  test('takeAtOnce answers from a live lease only; without one it charges nothing and take() goes to the shared buckets', async () => {
+    const shared = sharedBuckets(clock);
+    const limiter = node(shared.limiter);
+    const bucket = [{ key: 'token:client:at-once', tier: busy }];
+    expect(limiter.takeAtOnce!(bucket)).toBeUndefined();
+    expect(shared.asked).toEqual([]);
+    await limiter.take(bucket); // lease of 1, used at once
+    await limiter.take(bucket); // lease of 2: one left
+    expect(limiter.takeAtOnce!(bucket)).toEqual([expect.objectContaining({ allowed: true, remaining: 997 })]);
+    expect(limiter.takeAtOnce!(bucket)).toBeUndefined(); // used up
+    expect(shared.asked).toEqual([1, 2]);
+  });
+
   test('what a caller is told counts the requests its lease still holds', async () => {
     const shared = sharedBuckets(clock);
     const limiter = node(shared.limiter);

@@ -4,6 +4,7 @@ import { loadConfig } from '../../../src/config/index.ts';
 import type { BatchRateLimiter, RateLimiter } from '../../../src/security/rate-limit/gcra.ts';
 import { createMemoryRateLimiter } from '../../../src/security/rate-limit/memory-limiter.ts';
 import { createRedisRateLimiter } from '../../../src/security/rate-limit/redis-limiter.ts';
+import { cachedTierLookup } from '../../../src/security/rate-limit/tier-cache.ts';
 import { DEFAULT_TIERS, parseTiers, type RateLimitTier } from '../../../src/security/rate-limit/tiers.ts';
 import { connectTestRedis, deleteKeysWithPrefix, testKeyPrefix } from '../../support/redis.ts';
 
@@ -178,5 +179,37 @@ describe('Redis limiter across processes', () => {
     await expect(limiter.take([{ key: 'x', tier: tier(1, 1000, 1) }])).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(1000);
     closed.disconnect();
+  });
+});
+
+describe('tier cache', () => {
+  test('a tier is loaded once per id, known without waiting once loaded, and loaded again after ttlMs', async () => {
+    const clock = { now: 0 };
+    const loads: string[] = [];
+    const lookup = cachedTierLookup(async (id) => {
+      loads.push(id);
+      return id === 'vip' ? 'gold' : null;
+    }, { ttlMs: 1000, now: () => clock.now });
+    expect(lookup.known!('vip')).toBeUndefined();
+    const [a, b] = await Promise.all([lookup('vip'), lookup('vip')]);
+    expect([a, b, lookup.known!('vip')]).toEqual(['gold', 'gold', 'gold']);
+    expect(await lookup('ghost')).toBeNull();
+    expect(lookup.known!('ghost')).toBeNull(); // an unknown id is remembered as such
+    clock.now = 1000;
+    expect(lookup.known!('vip')).toBeUndefined();
+    await lookup('vip');
+    expect(loads).toEqual(['vip', 'ghost', 'vip']);
+  });
+
+  test('a failed load is not remembered', async () => {
+    let fail = true;
+    const lookup = cachedTierLookup(async () => {
+      if (fail) throw new Error('store down');
+      return 'gold';
+    });
+    await expect(lookup('svc')).rejects.toThrow('store down');
+    expect(lookup.known!('svc')).toBeUndefined();
+    fail = false;
+    expect(await lookup('svc')).toBe('gold');
   });
 });
