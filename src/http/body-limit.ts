@@ -17,16 +17,13 @@ import { sendError } from './error-handler.ts';
  */
 export function bodyLimit(options: { maxBytes: number; render: Render }) {
   const { maxBytes, render } = options;
-  return async function limitBodySize(ctx: Context, next: Next) {
+  return function limitBodySize(ctx: Context, next: Next) {
     // Node's parser has already refused a malformed Content-Length (400).
     const declared = Number(ctx.get('Content-Length') || 0);
-    if (declared > maxBytes) {
-      discardRest(ctx);
-      await sendError(ctx, render, {
-        status: 413, code: 'invalid_request', description: `the request body is larger than ${maxBytes} bytes`,
-      });
-      return;
-    }
-    return next();
+    if (declared <= maxBytes) return next();
+    discardRest(ctx);
+    return sendError(ctx, render, {
+      status: 413, code: 'invalid_request', description: `the request body is larger than ${maxBytes} bytes`,
+    });
   };
 }

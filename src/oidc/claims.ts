@@ -51,13 +51,25 @@ export function createFindAccount(accounts: AccountLookup, tenancy?: TenancyReso
 /**
  * Extra claims of access tokens (JWT and opaque; introspection shows them too): the
  * tenant of the subject — the account's organization and roles, or the service account's
- * organization for client credentials. Cheap for client credentials (the client is in hand).
+ * organization for client credentials. Cheap for client credentials (the client is in hand):
+ * answered without a promise, as are the wrappers around it (thenClaims).
  */
 export function createExtraTokenClaims(tenancy?: TenancyResolver): NonNullable<Configuration['extraTokenClaims']> {
-  return async function extraTokenClaims(ctx, token) {
+  return function extraTokenClaims(ctx, token) {
     const clientOrgId = clientOrgOf(ctx);
     const accountId = 'accountId' in token ? token.accountId : undefined;
     if (typeof accountId === 'string') return tenantClaims(tenancy, accountId, clientOrgId);
     return clientOrgId === undefined ? undefined : { org_id: clientOrgId };
   };
+}
+
+type Claims = Record<string, unknown> | undefined;
+
+/**
+ * `then` for extraTokenClaims wrappers: applies `more` to what `inner` returned, at once
+ * when that is a value (client credentials), after it when it is a promise (an account's
+ * organization is looked up).
+ */
+export function thenClaims(claims: Claims | Promise<Claims>, more: (claims: Claims) => Claims): Claims | Promise<Claims> {
+  return claims instanceof Promise ? claims.then(more) : more(claims);
 }

@@ -5,6 +5,7 @@ import { grantReference, type Revocation } from '../security/revocation.ts';
 import type { AccessEntry, AccountAccessStore } from '../stores/account-access.ts';
 import { GRANTABLE_MODELS } from '../stores/adapters/models.ts';
 import type { AdapterFactory } from './adapter-guard.ts';
+import { thenClaims } from './claims.ts';
 
 /**
  * Every destroyed grant, whoever destroys it (the admin API, an account being disabled,
@@ -44,11 +45,10 @@ type ExtraTokenClaims = NonNullable<Configuration['extraTokenClaims']>;
  * a private claim, RFC 7519 §4.3). Opaque tokens need none: they are deleted with it.
  */
 export function withGrantReference(inner: ExtraTokenClaims): ExtraTokenClaims {
-  return async function extraTokenClaimsWithGrant(ctx, token) {
-    const claims = await inner(ctx, token);
+  return function extraTokenClaimsWithGrant(ctx, token) {
     const grantId = 'grantId' in token ? token.grantId : undefined;
-    if (typeof grantId !== 'string' || token.resourceServer?.accessTokenFormat !== 'jwt') return claims;
-    return { ...claims, gid: grantReference(grantId) };
+    if (typeof grantId !== 'string' || token.resourceServer?.accessTokenFormat !== 'jwt') return inner(ctx, token);
+    return thenClaims(inner(ctx, token), (claims) => ({ ...claims, gid: grantReference(grantId) }));
   };
 }
 

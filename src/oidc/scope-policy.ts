@@ -15,7 +15,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
  * node-oidc-provider itself.
  */
 export function rejectUnknownClientCredentialsScopes(knownScopes: ReadonlySet<string>) {
-  return async function defaultResource(ctx: KoaContextWithOIDC, client: { scope?: string | undefined }, oneOf?: readonly string[]) {
+  return function defaultResource(ctx: KoaContextWithOIDC, client: { scope?: string | undefined }, oneOf?: readonly string[]) {
     const { params, route } = ctx.oidc;
     if (route === 'token' && params?.grant_type === 'client_credentials' && typeof params.scope === 'string') {
       const allowed = client.scope ? new Set(client.scope.split(' ')) : knownScopes;

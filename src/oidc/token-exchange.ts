@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import { errors, type Configuration, type TokenEndpointGrantContext } from 'oidc-provider';
 
 import type { ResourceServerStore } from '../stores/resource-servers.ts';
+import { thenClaims } from './claims.ts';
 import { createResourceServerLookup } from './resource-servers.ts';
 import { dpopThumbprint } from './token-exchange-dpop.ts';
 import { chain, SOURCES_CLAIM } from './token-exchange-sources.ts';
@@ -39,10 +40,9 @@ const exchangeClaims = new WeakMap<object, Record<string, unknown>>();
  * grant it came from (`gid`: revoking that grant reaches this token too) and `act`.
  */
 export function withExchangeClaims(inner: ExtraTokenClaims): ExtraTokenClaims {
-  return async function extraTokenClaimsWithExchange(ctx, token) {
-    const claims = await inner(ctx, token);
+  return function extraTokenClaimsWithExchange(ctx, token) {
     const exchanged = exchangeClaims.get(token);
-    return exchanged ? { ...claims, ...exchanged } : claims;
+    return exchanged ? thenClaims(inner(ctx, token), (claims) => ({ ...claims, ...exchanged })) : inner(ctx, token);
   };
 }
 

@@ -53,20 +53,21 @@ export function createRedisBackend(redis: Redis | string, opts: RedisBackendOpti
     return {
       // One script (redis-scripts.ts UPSERT): DEL drops fields of the previous version
       // (a stale `consumed` above all), then the hash, its index keys and their TTLs.
-      async upsert(id, payload, expiresIn) {
+      // upsert and find hand back the command's own promise (no async wrapper): they run
+      // on every token issued and every introspection.
+      upsert(id, payload, expiresIn) {
         const key = entryKey(model, id);
         const ttl = typeof expiresIn === 'number' ? Math.max(1, Math.ceil(expiresIn)) : maxTtl;
         const consumed = payload.consumed !== undefined && payload.consumed !== null ? String(payload.consumed) : '';
         const grantId = grantIdOf(model, payload);
         const uid = lookupValue(payload.uid);
         const userCode = lookupValue(payload.userCode);
-        await scripts.upsert(key, ttl, JSON.stringify(payload), consumed, grantId ?? '', {
+        return scripts.upsert(key, ttl, JSON.stringify(payload), consumed, grantId ?? '', {
           uidKey: uid && uidKey(model, uid), ucKey: userCode && ucKey(model, userCode), grantKey: grantId && grantKey(grantId),
-        });
+        }).then(() => undefined);
       },
-      async find(id) {
-        const [payload, consumed] = await client.hmget(entryKey(model, id), 'payload', 'consumed');
-        return decode(payload, consumed);
+      find(id) {
+        return client.hmget(entryKey(model, id), 'payload', 'consumed').then(([payload, consumed]) => decode(payload, consumed));
       },
       async findByUid(uid) {
         const found = await scripts.findByIndex(uidKey(model, uid), 'uidKey');
