@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
  * Resolves undefined (with whatever was read put back) when the body does not arrive whole.
  */
 export function peekForm(req: IncomingMessage, length: number): Promise<URLSearchParams | undefined> {
-  // The rate limiter and device polling may both look: the body is read and parsed once.
+  // Whoever looks again gets the same parse: the body is read from the socket once.
   let peeked = peeks.get(req);
   if (!peeked) {
     peeked = readAndPutBack(req, length);
