@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 
 import { PROFILES, runBench } from './lib/harness.ts';
 import { describeMachine, machineLine } from './lib/machine.ts';
-import { markdownReport, markdownTable } from './lib/report.ts';
+import { halfPeakTable, markdownReport, markdownTable } from './lib/report.ts';
 import { soak, soakMarkdown } from './lib/soak.ts';
 import { ratioChart } from './lib/svg.ts';
 import { findScenario, SCENARIOS } from './scenarios/index.ts';
@@ -61,6 +61,8 @@ async function main(): Promise<number> {
 
   const report = await runBench(scenarios, profile, log);
   process.stdout.write(`\n${markdownTable(report.scenarios)}\n\n`);
+  const latency = halfPeakTable(report.scenarios);
+  if (latency) process.stdout.write(`Gatehouse at half of its peak rate:\n\n${latency}\n\n`);
   await writeFile(`${RESULTS}latest.md`, markdownReport(report));
   await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`${RESULTS}latest.svg`, ratioChart(report.scenarios));

@@ -16,11 +16,11 @@ export interface FixedRequest {
  * measured run, both with keep-alive connections. Only 2xx responses count as done.
  */
 export async function runAutocannon(request: FixedRequest, window: Window): Promise<LoadResult> {
-  if (window.warmupMs > 0) await once(request, window.concurrency, window.warmupMs);
-  return once(request, window.concurrency, window.durationMs);
+  if (window.warmupMs > 0) await once(request, window.concurrency, window.warmupMs, window.rate);
+  return once(request, window.concurrency, window.durationMs, window.rate);
 }
 
-function once(request: FixedRequest, connections: number, durationMs: number): Promise<LoadResult> {
+function once(request: FixedRequest, connections: number, durationMs: number, rate: number | undefined): Promise<LoadResult> {
   const latencies = new Samples();
   let firstError: string | undefined;
   return new Promise((resolve, reject) => {
@@ -31,6 +31,7 @@ function once(request: FixedRequest, connections: number, durationMs: number): P
       ...(request.body !== undefined ? { body: request.body } : {}),
       connections,
       pipelining: 1,
+      ...(rate !== undefined ? { overallRate: rate } : {}),
       duration: durationMs / 1000,
       // autocannon stops on its sampling tick; 100 ms keeps short runs close to their length.
       sampleInt: 100,

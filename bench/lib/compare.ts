@@ -1,6 +1,6 @@
 import { StartError } from './processes.ts';
 import { median } from './stats.ts';
-import type { BenchContext, LoadResult, Row, Scenario, ScenarioResult, Side } from './types.ts';
+import { LATENCY_TARGET_MS, type BenchContext, type HalfPeak, type LoadResult, type Row, type Scenario, type ScenarioResult, type Side } from './types.ts';
 
 export type Log = (line: string) => void;
 
@@ -37,6 +37,7 @@ export async function runScenario(
   const all: Side[] = [sides.reference, sides.subject, ...(sides.extras ?? [])];
   const runs = all.map(() => [] as { result: LoadResult; rssMb: number | undefined }[]);
   const ratios: number[] = [];
+  let halfPeak: HalfPeak | undefined;
   try {
     // Each side's code path gets hot once before the first round (JIT, allocator, pools);
     // the per-run warm-up then only has to re-establish connections.
@@ -51,6 +52,10 @@ export async function runScenario(
       ratios.push(ratio);
       log(`${scenario.name} round ${round}/${rounds}: ${all.map((s, i) => `${s.label} ${runs[i]!.at(-1)!.result.rate.toFixed(0)}/s`).join(', ')} → ratio ${ratio.toFixed(2)}`);
     }
+    if (scenario.latencyAtHalfPeak) {
+      halfPeak = await atHalfPeak(sides.subject, median(runs[1]!.map((r) => r.result.rate)), ctx);
+      log(`${scenario.name}: ${sides.subject.label} at ${halfPeak.offeredRate.toFixed(0)}/s (half its peak): p99 ${halfPeak.p99Ms.toFixed(2)} ms`);
+    }
   } finally {
     for (const side of all) await side.close?.();
   }
@@ -60,6 +65,17 @@ export async function runScenario(
   return {
     ...base, rows, ratios, ratio,
     ...(scenario.targetRatio !== undefined ? { meets: ratio >= scenario.targetRatio } : {}),
+    ...(halfPeak ? { halfPeak } : {}),
+  };
+}
+
+/** One run of `side` at a steady half of `peakRate` (requests spread over the connections). */
+async function atHalfPeak(side: Side, peakRate: number, ctx: BenchContext): Promise<HalfPeak> {
+  const offeredRate = Math.max(1, Math.round(peakRate / 2));
+  const result = await side.run({ ...ctx.window, rate: offeredRate });
+  return {
+    offeredRate, rate: result.rate, p99Ms: result.p99Ms, errors: result.errors,
+    targetMs: LATENCY_TARGET_MS, meets: result.errors === 0 && result.p99Ms < LATENCY_TARGET_MS,
   };
 }
 

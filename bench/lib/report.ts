@@ -48,6 +48,18 @@ export function markdownTable(scenarios: readonly ScenarioResult[]): string {
   return lines.join('\n');
 }
 
+/** Gatehouse's p99 at half of its peak rate, for the scenarios that measure it; empty if none did. */
+export function halfPeakTable(scenarios: readonly ScenarioResult[]): string {
+  const measured = scenarios.filter((s) => s.halfPeak);
+  if (!measured.length) return '';
+  const lines = ['| scenario | offered req/s (half of peak) | served req/s | p99 ms | target | met |', '| --- | ---: | ---: | ---: | --- | --- |'];
+  for (const s of measured) {
+    const h = s.halfPeak!;
+    lines.push(`| ${s.name} | ${num(h.offeredRate, 0)} | ${num(h.rate, 0)}${h.errors ? ` (${h.errors} errors)` : ''} | ${num(h.p99Ms, 2)} | < ${h.targetMs} ms | ${h.meets ? '✅ yes' : '❌ no'} |`);
+  }
+  return lines.join('\n');
+}
+
 /** latest.md: the machine, the table, and what each row means and why some are missing. */
 export function markdownReport(report: BenchReport): string {
   const p = report.profile;
@@ -61,6 +73,7 @@ export function markdownReport(report: BenchReport): string {
     '',
     markdownTable(report.scenarios),
     '',
+    ...(halfPeakTable(report.scenarios) ? ['## Latency at half of peak', '', halfPeakTable(report.scenarios), ''] : []),
     '## Notes',
     '',
   ];

@@ -22,6 +22,8 @@ export interface Window {
   durationMs: number;
   /** autocannon connections / custom-loop chains. */
   concurrency: number;
+  /** Offered load in requests per second (autocannon's overallRate); none: as fast as the server answers. */
+  rate?: number;
 }
 
 /** A running HTTP server the bench talks to (baseline or a Gatehouse variant). */
@@ -74,6 +76,11 @@ export interface Scenario {
   variants: VariantName[];
   /** subject.rate / reference.rate must be ≥ this; undefined = report only. */
   targetRatio: number | undefined;
+  /**
+   * Also measure Gatehouse's p99 at half of its peak rate (the token and introspection
+   * scenarios: p99 under LATENCY_TARGET_MS there).
+   */
+  latencyAtHalfPeak?: boolean;
   /** How the target reads in the table, e.g. "≥ 0.9 × baseline". */
   targetText: string;
   /**
@@ -112,4 +119,19 @@ export interface ScenarioResult {
   ratios: number[];
   ratio?: number;
   meets?: boolean;
+  /** Gatehouse at half its median peak rate (Scenario.latencyAtHalfPeak). */
+  halfPeak?: HalfPeak;
 }
+
+/** p99 latency at a steady offered load of half the peak. */
+export interface HalfPeak {
+  offeredRate: number;
+  rate: number;
+  p99Ms: number;
+  errors: number;
+  targetMs: number;
+  meets: boolean;
+}
+
+/** The p99 a token or introspection request must stay under at half of peak throughput. */
+export const LATENCY_TARGET_MS = 25;

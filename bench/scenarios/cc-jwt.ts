@@ -14,6 +14,7 @@ export const ccJwt: Scenario = {
   what: `POST /token client_credentials resource=${JWT_RESOURCE} → JWT access token (ES256)`,
   variants: ['jwt'],
   targetRatio: 0.9,
+  latencyAtHalfPeak: true,
   targetText: '≥ 0.9 × baseline',
   async available(ctx) {
     return jwtProblem(await ctx.gatehouse('jwt'));

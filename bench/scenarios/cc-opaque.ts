@@ -9,6 +9,7 @@ export const ccOpaque: Scenario = {
   what: 'POST /token client_credentials (client_secret_basic) → opaque access token',
   variants: ['default'],
   targetRatio: 0.9,
+  latencyAtHalfPeak: true,
   targetText: '≥ 0.9 × baseline',
   async setup(ctx) {
     const gatehouse = await ctx.gatehouse('default');

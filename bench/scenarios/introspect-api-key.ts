@@ -13,6 +13,7 @@ export const introspectApiKey: Scenario = {
   what: 'POST /token/introspection of an API key',
   variants: ['default'],
   targetRatio: 0.9,
+  latencyAtHalfPeak: true,
   targetText: '≥ 0.9 × baseline opaque introspection',
   async available(ctx) {
     const key = await apiKeyFor(await ctx.gatehouse('default'));

@@ -14,6 +14,7 @@ export const introspectJwt: Scenario = {
   what: 'POST /token/introspection of a JWT access token',
   variants: ['jwt'],
   targetRatio: 0.9,
+  latencyAtHalfPeak: true,
   targetText: '≥ 0.9 × baseline opaque introspection',
   async available(ctx) {
     const gatehouse = await ctx.gatehouse('jwt');

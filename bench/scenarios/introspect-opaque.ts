@@ -7,6 +7,7 @@ export const introspectOpaque: Scenario = {
   what: 'POST /token/introspection of an opaque access token (resource server, client_secret_basic)',
   variants: ['default'],
   targetRatio: 0.9,
+  latencyAtHalfPeak: true,
   targetText: '≥ 0.9 × baseline opaque introspection',
   async setup(ctx) {
     const gatehouse = await ctx.gatehouse('default');

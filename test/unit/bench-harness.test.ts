@@ -53,6 +53,11 @@ describe('bench harness', () => {
     expect(result.ratios).toHaveLength(1);
     expect(result.ratio).toBeGreaterThan(0);
     expect(typeof result.meets).toBe('boolean');
+    // Token and introspection scenarios also run Gatehouse at a steady half of its peak.
+    expect(result.halfPeak).toMatchObject({ offeredRate: Math.round(result.rows[1]!.rate / 2), errors: 0, targetMs: 25 });
+    expect(result.halfPeak!.rate).toBeGreaterThan(0);
+    expect(result.halfPeak!.p99Ms).toBeGreaterThan(0);
+    expect(result.halfPeak!.meets).toBe(result.halfPeak!.p99Ms < 25);
     expect(unavailable).toMatchObject({ unavailable: 'the feature is missing', rows: [] });
 
     const report: BenchReport = {
@@ -69,6 +74,7 @@ describe('bench harness', () => {
     expect(table[3]).toMatch(/^\| cc-opaque \| gatehouse \| \d+ \| [\d.]+ \| [\d.]+ \| \d+ \| [\d.]+ \| ≥ 0\.9 × baseline \| (✅ yes|❌ no) \|$/);
     expect(table[4]).toBe('| not-yet | not yet available in Gatehouse | | | | | | ≥ 0.9 × baseline | |');
     expect(markdownReport(report)).toContain('Not yet available in Gatehouse: the feature is missing.');
+    expect(markdownReport(report)).toMatch(/## Latency at half of peak\n\n\| scenario \| offered req\/s \(half of peak\) \| served req\/s \| p99 ms \| target \| met \|\n\| --- \| ---: \| ---: \| ---: \| --- \| --- \|\n\| cc-opaque \| \d+ \| \d+ \| [\d.]+ \| < 25 ms \| (✅ yes|❌ no) \|\n/);
 
     const svg = ratioChart(report.scenarios);
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
