@@ -74,9 +74,11 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
     if (mongo && redis) {
       // Client metadata from MongoDB is cached per process and invalidated on every node
       // through Redis as soon as it changes (stores/client-cache.ts).
+      // One cache (and one bus subscription) for the process, however often the adapter is asked for.
       const base = durable;
-      const cached = (model: string) => withClientCache(base.adapterFor(model), { bus: redis.bus });
-      durable = { ...base, adapterFor: (model) => (model === 'Client' ? cached(model) : base.adapterFor(model)) };
+      let cached: ReturnType<typeof withClientCache> | undefined;
+      const clients = () => (cached ??= withClientCache(base.adapterFor('Client'), { bus: redis.bus }));
+      durable = { ...base, adapterFor: (model) => (model === 'Client' ? clients() : base.adapterFor(model)) };
     }
     // Every change to a client, for the provider's memo of loaded clients (oidc/client-memo.ts):
     // writes made here, and with MongoDB those of other nodes, heard through Redis. MongoDB
