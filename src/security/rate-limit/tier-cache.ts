@@ -21,7 +21,7 @@ export function cachedTierLookup(load: TierLookup, options: TierCacheOptions = {
   const ttlMs = options.ttlMs ?? 30_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
-  const entries = new Map<string, { tier: Promise<string | null>; loaded?: string | null; expires: number }>();
+  const entries = new Map<string, Entry>();
 
   function tierOf(id: string): Promise<string | null> {
     const at = now();
@@ -29,7 +29,7 @@ export function cachedTierLookup(load: TierLookup, options: TierCacheOptions = {
     if (cached && cached.expires > at) return cached.tier;
     // One load per id at a time; a failed load is not remembered.
     const tier = load(id);
-    const entry: { tier: Promise<string | null>; loaded?: string | null; expires: number } = { tier, expires: at + ttlMs };
+    const entry: Entry = { tier, expires: at + ttlMs };
     tier.then((loaded) => { entry.loaded = loaded; }, () => entries.delete(id));
     entries.delete(id);
     entries.set(id, entry);
@@ -41,4 +41,11 @@ export function cachedTierLookup(load: TierLookup, options: TierCacheOptions = {
     return cached && cached.expires > now() ? cached.loaded : undefined;
   };
   return tierOf;
+}
+
+interface Entry {
+  tier: Promise<string | null>;
+  /** Set once the load has answered. */
+  loaded?: string | null;
+  expires: number;
 }
