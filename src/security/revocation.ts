@@ -49,7 +49,7 @@ export interface Revocation {
 
 /**
  * Revocation that every node honours at once: entries go to the shared revocation list
- * (Redis), which introspection reads on every call (stores/revocation-list.ts explains
+ * (Redis), which introspection consults on every call (stores/revocation-list.ts explains
  * the design). A write that fails throws, so nothing is reported revoked that is not.
  */
 export function createRevocation(options: RevocationOptions): Revocation {

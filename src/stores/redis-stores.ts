@@ -43,14 +43,16 @@ export async function connectRedis(url: string, timeoutMs: number, logger: Logge
   throw new BackendUnreachableError('Redis', url, timeoutMs, lastError);
 }
 
-/** The Redis side: the ephemeral backend, the invalidation bus and the revocation list, on one connection. */
+/** The Redis side: the ephemeral backend, the invalidation bus and the revocation list, on one command connection (the bus and the list each subscribe on one more). */
 export async function openRedis(url: string, timeoutMs: number, logger: Logger) {
   const redis = await connectRedis(url, timeoutMs, logger);
+  const revocations = createRedisRevocationList(redis, { mirror: true });
   return {
     backend: createRedisBackend(redis),
     bus: createRedisInvalidationBus(redis),
-    revocations: createRedisRevocationList(redis),
+    revocations,
     async close() {
+      revocations.close();
       // QUIT lets sent commands finish; without a live connection it would wait in
       // ioredis's offline queue for a Redis that may never come back (a shutdown while
       // Redis is down must not hang): then just disconnect, which also stops reconnecting.

@@ -6,8 +6,8 @@
  * client or an account must also kill every token issued for it, JWTs included; rather
  * than finding each such token, one entry says "everything issued for me at or before
  * time T is revoked", and introspection compares T with the token's `iat`. A check is a
- * fixed handful of key reads (one Redis MGET), whatever was revoked, and the list holds
- * one entry per revocation, never one per token.
+ * fixed handful of key look-ups (in the process's copy, or one Redis MGET), whatever was
+ * revoked, and the list holds one entry per revocation, never one per token.
  *
  * Times are epoch seconds, as in JWT claims (RFC 7519 §2 NumericDate). A token issued in
  * the same second as a client's or account's revocation counts as issued before it: `iat`
@@ -90,38 +90,61 @@ export function decide(denied: boolean, revokedAt: ReadonlyArray<number | undefi
 }
 
 /**
- * In process memory: the embedded default (no Redis) is a single node, so nothing needs
- * to reach another one. Expired entries are swept when the map grows.
+ * Revocation entries held in process memory, each with the time it ends (epoch ms).
+ * Merging keeps the later "revoked before T" and the longer life, as the Redis list does,
+ * so entries may arrive in any order. Expired entries are swept when the map grows.
  */
-export function createMemoryRevocationList(now: () => number = Date.now): RevocationList {
-  const entries = new Map<string, { value: number; untilMs: number }>();
-  let sweepAt = 1024;
-  const put = (key: string, value: number, untilMs: number) => {
-    if (entries.size >= sweepAt) {
-      const at = now();
-      for (const [k, e] of entries) if (e.untilMs <= at) entries.delete(k);
-      sweepAt = Math.max(1024, entries.size * 2);
+export class RevocationTable {
+  private readonly entries = new Map<string, { value: number; untilMs: number }>();
+  private sweepAt = 1024;
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  merge(key: string, value: number, untilMs: number): void {
+    const at = this.now();
+    if (untilMs <= at) return;
+    const held = this.entries.get(key);
+    if (held && held.untilMs > at) {
+      held.value = Math.max(held.value, value);
+      held.untilMs = Math.max(held.untilMs, untilMs);
+      return;
     }
-    entries.set(key, { value, untilMs });
-  };
-  const get = (key: string) => {
-    const entry = entries.get(key);
-    return entry && entry.untilMs > now() ? entry.value : undefined;
-  };
+    if (this.entries.size >= this.sweepAt) {
+      for (const [k, e] of this.entries) if (e.untilMs <= at) this.entries.delete(k);
+      this.sweepAt = Math.max(1024, this.entries.size * 2);
+    }
+    this.entries.set(key, { value, untilMs });
+  }
+
+  get(key: string): number | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.untilMs > this.now() ? entry.value : undefined;
+  }
+
+  isRevoked(token: TokenFacts): boolean {
+    const { denied, scopes } = keysOf(token);
+    return decide(denied.some((k) => this.get(k) !== undefined), scopes.map((k) => this.get(k)), token.iat);
+  }
+}
+
+/** In process memory: the embedded default (no Redis) is a single node, so nothing needs to reach another one. */
+export function createMemoryRevocationList(now: () => number = Date.now): RevocationList {
+  const table = new RevocationTable(now);
   return {
     async denyToken(jti, expiresAt) {
-      if (expiresAt * 1000 > now()) put(tokenKey(jti), 1, expiresAt * 1000);
+      table.merge(tokenKey(jti), 1, expiresAt * 1000);
     },
     async denyGrant(ref, expiresAt) {
-      if (expiresAt * 1000 > now()) put(grantKey(ref), 1, expiresAt * 1000);
+      table.merge(grantKey(ref), 1, expiresAt * 1000);
     },
     async revokeIssuedBefore(scope, at, ttlSeconds) {
-      const key = scopeKey(scope);
-      put(key, Math.max(at, get(key) ?? at), now() + ttlSeconds * 1000);
+      table.merge(scopeKey(scope), at, now() + ttlSeconds * 1000);
     },
     async isRevoked(token) {
-      const { denied, scopes } = keysOf(token);
-      return decide(denied.some((k) => get(k) !== undefined), scopes.map(get), token.iat);
+      return table.isRevoked(token);
     },
   };
 }

@@ -1,19 +1,19 @@
 import type { Redis } from 'ioredis';
 
 import { createMemoryRevocationList, RevocationListUnavailableError, type RevocationList } from '../../src/stores/revocation-list.ts';
-import { createRedisRevocationList } from '../../src/stores/revocation-list-redis.ts';
+import { createRedisRevocationList, type RedisRevocationList } from '../../src/stores/revocation-list-redis.ts';
 import { connectTestRedis, deleteKeysWithPrefix, keysWithPrefix, testKeyPrefix } from '../support/redis.ts';
 
 const T = 1_750_000_000; // a fixed "now", epoch seconds
 
 /** The same behaviour from every backend (the memory one runs on a fake clock). */
-function contract(name: string, make: (now: () => number) => RevocationList) {
+function contract(name: string, make: (now: () => number) => RevocationList | Promise<RevocationList>) {
   describe(`revocation list contract (${name})`, () => {
     let nowMs = T * 1000;
     let list: RevocationList;
-    beforeEach(() => {
+    beforeEach(async () => {
       nowMs = T * 1000;
-      list = make(() => nowMs);
+      list = await make(() => nowMs);
     });
 
     test('a denied jti is revoked; others are not', async () => {
@@ -96,7 +96,27 @@ describe('Redis revocation list', () => {
     await redis.quit();
   });
 
-  contract('redis', (now) => createRedisRevocationList(redis, { prefix: `${prefix}${Math.random().toString(36).slice(2)}:`, now }));
+  const own = () => `${prefix}${Math.random().toString(36).slice(2)}:`;
+  contract('redis', (now) => createRedisRevocationList(redis, { prefix: own(), now }));
+
+  const mirrored: RedisRevocationList[] = [];
+  /** A node's list with its own copy (its announcements' channel is the prefix). */
+  function mirroredList(listPrefix: string, options: { now?: () => number; heartbeatMs?: number; name?: string } = {}) {
+    const list = createRedisRevocationList(redis, {
+      prefix: listPrefix, ...(options.now ? { now: options.now } : {}),
+      mirror: { ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}), ...(options.name ? { connectionName: options.name } : {}) },
+    });
+    mirrored.push(list);
+    return list;
+  }
+  afterAll(() => { for (const list of mirrored) list.close(); });
+
+  // Answers come from the copy here: the contract holds for it as for Redis itself.
+  contract('redis, mirrored', async (now) => {
+    const list = mirroredList(own(), { now });
+    await list.synced();
+    return list;
+  });
 
   test('every entry has a TTL that covers what it must, and no more', async () => {
     const own = `${prefix}ttl:`;
@@ -119,3 +139,99 @@ describe('Redis revocation list', () => {
     await expect(list.isRevoked({ jti: 'x', clientId: 'c', iat: 1 })).rejects.toBeInstanceOf(RevocationListUnavailableError);
   });
 });
+
+describe('Redis revocation list with a copy in each process', () => {
+  let redis: Redis;
+  const prefix = testKeyPrefix('mirror');
+  const lists: RedisRevocationList[] = [];
+  let n = 0;
+  const node = (options: Parameters<typeof createRedisRevocationList>[1] = {}) => {
+    const list = createRedisRevocationList(redis, { prefix: `${prefix}${n}:`, mirror: true, ...options });
+    lists.push(list);
+    return list;
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+  beforeAll(async () => { redis = await connectTestRedis(); });
+  beforeEach(() => { n += 1; });
+  afterAll(async () => {
+    for (const list of lists) list.close();
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  /** Polls `check` until it holds (a revocation reaches the other node in milliseconds), failing after 3 s. */
+  async function eventually(check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 3000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('not within 3 s');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  test('a revocation on one node reaches the copy of another, which then answers without Redis', async () => {
+    const [a, b] = [node(), node()];
+    await Promise.all([a.synced(), b.synced()]);
+    const token = { jti: 'j1', clientId: 'svc', iat: now() };
+    await a.denyToken('j1', now() + 600);
+    expect(await a.isRevoked(token)).toBe(true); // the writer's own copy, at once
+    await eventually(() => b.isRevoked(token));
+    // Removed from Redis behind both nodes' backs: B's copy still has it; Redis itself does not.
+    await redis.del(`${prefix}${n}:jti:j1`);
+    expect(await b.isRevoked(token)).toBe(true);
+    expect(await createRedisRevocationList(redis, { prefix: `${prefix}${n}:` }).isRevoked(token)).toBe(false);
+  });
+
+  test('a node that starts later reads what was revoked before it, keeping the later T', async () => {
+    const a = node();
+    await a.revokeIssuedBefore({ kind: 'client', clientId: 'svc' }, now(), 3600);
+    await a.denyGrant('g1', now() + 600);
+    const b = node();
+    await b.synced();
+    await redis.del(`${prefix}${n}:client:svc`, `${prefix}${n}:grant:g1`);
+    expect(await b.isRevoked({ clientId: 'svc', iat: now() - 5 })).toBe(true);
+    expect(await b.isRevoked({ grant: 'g1', clientId: 'web', iat: now() })).toBe(true);
+    expect(await b.isRevoked({ clientId: 'svc', iat: now() + 5 })).toBe(false);
+  });
+
+  test('a copy that cannot prove itself current within a second is not used: the node reads Redis', async () => {
+    let nowMs = Date.now();
+    // No heartbeat in this test: the copy is current as of its first read, and then ages.
+    const b = node({ now: () => nowMs, mirror: { heartbeatMs: 3_600_000 } });
+    await b.synced();
+    // An entry the copy never heard of (written without its announcement).
+    await redis.set(`${prefix}${n}:jti:unheard`, '1', 'EX', 600);
+    const token = { jti: 'unheard', clientId: 'svc', iat: Math.floor(nowMs / 1000) };
+    expect(await b.isRevoked(token)).toBe(false);
+    nowMs += 1001;
+    expect(await b.isRevoked(token)).toBe(true);
+  });
+
+  test('the heartbeat proves the copy current again after a pause', async () => {
+    let offsetMs = 0;
+    const b = node({ now: () => Date.now() + offsetMs });
+    await b.synced();
+    await redis.set(`${prefix}${n}:jti:unheard`, '1', 'EX', 600);
+    const token = { jti: 'unheard', clientId: 'svc', iat: now() };
+    offsetMs = 2000; // as if the process had been frozen for two seconds
+    expect(await b.isRevoked(token)).toBe(true); // Redis
+    await eventually(async () => (await b.isRevoked(token)) === false); // the copy, after a PING sent since
+  });
+
+  test('after a lost subscription the copy is read afresh, and Redis answers meanwhile', async () => {
+    const name = `revocations-test-${process.pid}-${n}`;
+    const b = node({ mirror: { connectionName: name } });
+    await b.synced();
+    await redis.set(`${prefix}${n}:jti:unheard`, '1', 'EX', 600);
+    const token = { jti: 'unheard', clientId: 'svc', iat: now() };
+    expect(await b.isRevoked(token)).toBe(false);
+    const clients = (await redis.client('LIST')) as string;
+    const id = clients.split('\n').find((line) => line.includes(` name=${name} `))?.match(/^id=(\d+)/)?.[1];
+    expect(id).toBeDefined();
+    await redis.client('KILL', 'ID', id!);
+    await eventually(async () => (await b.isRevoked(token)) === true);
+    await b.synced();
+    await redis.del(`${prefix}${n}:jti:unheard`);
+    expect(await b.isRevoked(token)).toBe(true); // from the copy read after the reconnect
+  });
+});
+
