@@ -35,7 +35,7 @@ export async function runScenario(
   }
 
   const all: Side[] = [sides.reference, sides.subject, ...(sides.extras ?? [])];
-  const runs = all.map(() => [] as { result: LoadResult; rssMb: number | undefined }[]);
+  const runs = all.map(() => [] as { result: LoadResult; rssMb: number | undefined; processRssMb: number | undefined }[]);
   const ratios: number[] = [];
   let halfPeak: HalfPeak | undefined;
   try {
@@ -46,7 +46,8 @@ export async function runScenario(
       for (const [i, side] of all.entries()) {
         const from = Date.now();
         const result = await side.run(ctx.window);
-        runs[i]!.push({ result, rssMb: side.target?.peakRssMb(from, Date.now()) });
+        const to = Date.now();
+        runs[i]!.push({ result, rssMb: side.target?.peakRssMb(from, to), processRssMb: side.target?.peakProcessRssMb(from, to) });
       }
       const ratio = runs[1]!.at(-1)!.result.rate / runs[0]!.at(-1)!.result.rate;
       ratios.push(ratio);
@@ -79,15 +80,19 @@ async function atHalfPeak(side: Side, peakRate: number, ctx: BenchContext): Prom
   };
 }
 
-function toRow(label: string, runs: { result: LoadResult; rssMb: number | undefined }[]): Row {
+function toRow(label: string, runs: { result: LoadResult; rssMb: number | undefined; processRssMb: number | undefined }[]): Row {
   const peaks = runs.map((r) => r.rssMb).filter((x): x is number => x !== undefined);
+  const processPeaks = runs.map((r) => r.processRssMb).filter((x): x is number => x !== undefined);
+  const peakRssMb = peaks.length ? Math.max(...peaks) : undefined;
+  const peakProcessRssMb = processPeaks.length ? Math.max(...processPeaks) : undefined;
   const firstError = runs.find((r) => r.result.firstError)?.result.firstError;
   return {
     label,
     rate: median(runs.map((r) => r.result.rate)),
     p50Ms: median(runs.map((r) => r.result.p50Ms)),
     p99Ms: median(runs.map((r) => r.result.p99Ms)),
-    peakRssMb: peaks.length ? Math.max(...peaks) : undefined,
+    peakRssMb,
+    ...(peakProcessRssMb !== undefined && peakProcessRssMb !== peakRssMb ? { peakProcessRssMb } : {}),
     errors: runs.reduce((n, r) => n + r.result.errors, 0),
     ...(firstError ? { firstError } : {}),
   };

@@ -34,7 +34,8 @@ export function verdict(s: ScenarioResult): string {
 function row(s: ScenarioResult, r: Row, subject: boolean): string {
   const rate = `${num(r.rate, 0)}${r.errors ? ` (${r.errors} errors)` : ''}`;
   const ratio = subject ? num(s.ratio, 2) : '';
-  return `| ${s.name} | ${r.label} | ${rate} | ${num(r.p50Ms, 2)} | ${num(r.p99Ms, 2)} | ${num(r.peakRssMb, 0)} | ${ratio} | ${subject ? s.targetText : ''} | ${subject ? verdict(s) : ''} |`;
+  const rss = `${num(r.peakRssMb, 0)}${r.peakProcessRssMb === undefined ? '' : ` (largest process ${num(r.peakProcessRssMb, 0)})`}`;
+  return `| ${s.name} | ${r.label} | ${rate} | ${num(r.p50Ms, 2)} | ${num(r.p99Ms, 2)} | ${rss} | ${ratio} | ${subject ? s.targetText : ''} | ${subject ? verdict(s) : ''} |`;
 }
 
 /** The table alone (stdout and latest.md). The subject is the second row of a scenario. */

@@ -4,10 +4,12 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** One sample: when, and the resident set of the whole process tree. */
+/** One sample: when, the resident set of the whole process tree, and of its largest process. */
 export interface RssSample {
   at: number;
   kb: number;
+  /** The largest single process (a node:cluster worker, say); equals `kb` for one process. */
+  maxKb: number;
   processes: number;
 }
 
@@ -18,10 +20,10 @@ export interface RssSample {
  * status files, synchronously — a scan of all of /proc costs ~14 ms of CPU, which the
  * load generator would lose four times a second. Elsewhere: one `ps` call per sample.
  */
-export async function treeRss(pid: number): Promise<{ kb: number; processes: number } | undefined> {
+export async function treeRss(pid: number): Promise<{ kb: number; maxKb: number; processes: number } | undefined> {
   const tree = existsSync('/proc/self/status') ? linuxTree(pid) : await psTree(pid);
   if (!tree.length) return undefined;
-  return { kb: tree.reduce((n, p) => n + p.rssKb, 0), processes: tree.length };
+  return { kb: tree.reduce((n, p) => n + p.rssKb, 0), maxKb: Math.max(...tree.map((p) => p.rssKb)), processes: tree.length };
 }
 
 /** Pids of the descendants of `pid` (to stop stragglers of a cluster). */
@@ -85,7 +87,7 @@ export class RssSampler {
       this.#busy = true;
       try {
         const rss = await treeRss(this.pid);
-        if (rss) this.samples.push({ at: Date.now(), kb: rss.kb, processes: rss.processes });
+        if (rss) this.samples.push({ at: Date.now(), ...rss });
       } finally {
         this.#busy = false;
       }
@@ -100,10 +102,16 @@ export class RssSampler {
     clearInterval(this.#timer);
   }
 
-  /** Highest sample (MB) with fromMs ≤ at ≤ toMs; undefined when none fell inside. */
-  peakMb(fromMs: number, toMs: number): number | undefined {
+  /**
+   * Highest sample (MB) with fromMs ≤ at ≤ toMs, of the whole tree or of its largest
+   * single process; undefined when none fell inside.
+   */
+  peakMb(fromMs: number, toMs: number, of: 'tree' | 'process' = 'tree'): number | undefined {
     let peak = -1;
-    for (const s of this.samples) if (s.at >= fromMs && s.at <= toMs && s.kb > peak) peak = s.kb;
+    for (const s of this.samples) {
+      const kb = of === 'tree' ? s.kb : s.maxKb;
+      if (s.at >= fromMs && s.at <= toMs && kb > peak) peak = kb;
+    }
     return peak < 0 ? undefined : peak / 1024;
   }
 }

@@ -78,6 +78,7 @@ async function ready(name: string, spawned: Spawned, url: string, timeoutMs: num
     url,
     pid,
     peakRssMb: (from, to) => sampler.peakMb(from, to),
+    peakProcessRssMb: (from, to) => sampler.peakMb(from, to, 'process'),
     samples: () => sampler.samples,
     async stop() {
       sampler.stop();

@@ -35,6 +35,8 @@ export interface Target {
   readonly pid: number;
   /** Peak RSS (MB) of the process tree between two Date.now() times, from the sampler. */
   peakRssMb(fromMs: number, toMs: number): number | undefined;
+  /** The same for its largest single process (a worker's share, when there are several). */
+  peakProcessRssMb(fromMs: number, toMs: number): number | undefined;
   /** Every RSS sample so far (the soak reads growth from them). */
   samples(): readonly { at: number; kb: number; processes: number }[];
   stop(): Promise<void>;
@@ -101,6 +103,8 @@ export interface Row {
   p50Ms: number;
   p99Ms: number;
   peakRssMb: number | undefined;
+  /** Set when the side ran several processes: the peak of the largest one (a worker). */
+  peakProcessRssMb?: number;
   errors: number;
   firstError?: string;
 }

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+
 import { runScenario } from '../../bench/lib/compare.ts';
 import { describeMachine } from '../../bench/lib/machine.ts';
 import { markdownReport, markdownTable, type BenchReport } from '../../bench/lib/report.ts';
+import { descendants, treeRss } from '../../bench/lib/rss.ts';
 import { ratioChart } from '../../bench/lib/svg.ts';
 import { fixture, startBaseline, startGatehouse } from '../../bench/lib/targets.ts';
-import type { BenchContext, Scenario, Target } from '../../bench/lib/types.ts';
+import type { BenchContext, Scenario, ScenarioResult, Target } from '../../bench/lib/types.ts';
 import { ccOpaque } from '../../bench/scenarios/cc-opaque.ts';
 
 /**
@@ -83,3 +86,37 @@ describe('bench harness', () => {
     expect(svg.trim().endsWith('</svg>')).toBe(true);
   });
 });
+
+describe('RSS of a process tree (node:cluster workers)', () => {
+  test('counts every process and names the largest one, which the table shows for a multi-process side', async () => {
+    // A parent that forks one child, as a cluster primary forks its workers.
+    const parent = spawn(process.execPath, ['-e', `
+      require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+      setTimeout(() => {}, 60000);`], { stdio: 'ignore' });
+    try {
+      let tree = await treeRss(parent.pid!);
+      for (let i = 0; i < 100 && (tree?.processes ?? 0) < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        tree = await treeRss(parent.pid!);
+      }
+      expect(tree?.processes).toBe(2);
+      expect(tree!.maxKb).toBeGreaterThan(0);
+      expect(tree!.maxKb).toBeLessThan(tree!.kb);
+    } finally {
+      for (const pid of await descendants(parent.pid!)) process.kill(pid);
+      parent.kill();
+    }
+
+    const scenario: ScenarioResult = {
+      name: 'workers', what: '', targetText: '≥ 1.3 × workers=1', targetRatio: 1.3, ratios: [1.2], ratio: 1.2, meets: false,
+      rows: [
+        { label: 'workers-1', rate: 800, p50Ms: 1, p99Ms: 2, peakRssMb: 200, errors: 0 },
+        { label: 'workers-auto', rate: 960, p50Ms: 1, p99Ms: 2, peakRssMb: 480, peakProcessRssMb: 190, errors: 0 },
+      ],
+    };
+    const [, , one, auto] = markdownTable([scenario]).split('\n');
+    expect(one).toContain('| 200 |');
+    expect(auto).toContain('| 480 (largest process 190) |');
+  });
+});
+
