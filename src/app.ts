@@ -51,6 +51,7 @@ import { createTheme } from './interactions/theme.ts';
 import type { PasswordHasher } from './security/passwords.ts';
 import type { BackchannelLogout } from './oidc/backchannel.ts';
 import { hidePendingClients } from './oidc/registration-clients.ts';
+import { listDestroyedOpaqueTokens } from './oidc/opaque-token-references.ts';
 import { setUpRegistration } from './oidc/registration.ts';
 import { registerTokenExchange } from './oidc/token-exchange.ts';
 import { createJwtAccessTokenVerifier } from './oidc/jwt-access-tokens.ts';
@@ -114,7 +115,7 @@ export function createApp(deps: AppDeps): App {
   const provider = createProvider({
     tenancy,
     // A self-registered client waiting for approval does not exist for the provider (oidc/registration-clients.ts).
-    config, adapter: hidePendingClients(deps.adapter), accounts: deps.accounts, secrets: deps.secrets, resourceServers: deps.resourceServers,
+    config, adapter: listDestroyedOpaqueTokens(hidePendingClients(deps.adapter), deps.revocation), accounts: deps.accounts, secrets: deps.secrets, resourceServers: deps.resourceServers,
     signingKeys: deps.keyRing.providerKeys(), pages: createProviderPages(render), devicePages: deviceFlowPages(render),
     ...(deps.backchannelLogout && { backchannelLogout: deps.backchannelLogout }),
   });

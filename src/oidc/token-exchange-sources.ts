@@ -1,4 +1,4 @@
-import type { Revocation } from '../security/revocation.ts';
+import { opaqueListKey, type Revocation } from '../security/revocation.ts';
 import type { ApiKeyStore } from '../stores/api-keys.ts';
 
 /**
@@ -6,12 +6,14 @@ import type { ApiKeyStore } from '../stores/api-keys.ts';
  * is a JWT, its client and issue time) presented as subject or actor token, and what that
  * one was made from in turn. Carried in the token as `gh_sources`, and checked again every
  * time the token is introspected or exchanged once more: revoking the API key, the subject
- * JWT (RFC 7009) or its client makes every token exchanged from it inactive at once.
- * Never a bearer secret: an opaque token is named by its client and issue time only.
+ * token (RFC 7009) or its client makes every token exchanged from it inactive at once.
+ * Never a bearer secret: an opaque token is named by a digest, its client and issue time.
  */
 export interface ExchangeSource {
   api_key?: string;
   jti?: string;
+  /** An opaque access token, by its digest (oidc/opaque-token-references.ts). */
+  ref?: string;
   client_id?: string;
   iat?: number;
 }
@@ -32,6 +34,7 @@ export function sourcesOf(value: unknown): ExchangeSource[] {
     const source: ExchangeSource = {};
     if (str(e.api_key)) source.api_key = str(e.api_key);
     if (str(e.jti)) source.jti = str(e.jti);
+    if (str(e.ref)) source.ref = str(e.ref);
     if (str(e.client_id)) source.client_id = str(e.client_id);
     if (typeof e.iat === 'number') source.iat = e.iat;
     return Object.keys(source).length ? [source] : [];
@@ -62,7 +65,8 @@ export async function anySourceRevoked(sources: readonly ExchangeSource[], deps:
       if (!key || key.revokedAt || key.expiresAt.getTime() <= now) return true;
       continue;
     }
-    if (await deps.revocation.isRevoked({ jti: source.jti, clientId: source.client_id, iat: source.iat })) return true;
+    const jti = source.jti ?? (source.ref !== undefined ? opaqueListKey(source.ref) : undefined);
+    if (await deps.revocation.isRevoked({ jti, clientId: source.client_id, iat: source.iat })) return true;
   }
   return false;
 }

@@ -7,6 +7,7 @@ import { grantReference, type Revocation } from '../security/revocation.ts';
 import { RevocationListUnavailableError } from '../stores/revocation-list.ts';
 import type { ApiKeyStore } from '../stores/api-keys.ts';
 import type { JwtAccessTokenVerifier } from './jwt-access-tokens.ts';
+import { opaqueTokenReference } from './opaque-token-references.ts';
 import { anySourceRevoked, chain, sourcesOf, SOURCES_CLAIM, type ExchangeSource } from './token-exchange-sources.ts';
 
 /** RFC 8693 §3: an access token issued by this server (opaque, or an RFC 9068 JWT). */
@@ -96,6 +97,7 @@ async function accessToken(deps: CredentialDeps, value: string, role: string): P
   let credential: PresentedCredential;
   let iat: number | undefined;
   let jti: string | undefined;
+  let ref: string | undefined;
   if (deps.jwt.looksLike(value)) {
     const claims: JWTPayload | undefined = await deps.jwt.verify(value);
     const sub = str(claims?.sub);
@@ -125,10 +127,12 @@ async function accessToken(deps: CredentialDeps, value: string, role: string): P
       act: record(extra.act), jkt: token.jkt, x5t: token['x5t#S256'], sources: sourcesOf(extra[SOURCES_CLAIM]),
     };
     iat = token.iat;
+    ref = opaqueTokenReference(value);
   }
   const revoked = await deps.revocation.isRevoked({ jti, grant: credential.grantRef, clientId: credential.clientId, sub: credential.sub, iat })
     || await anySourceRevoked(credential.sources, { revocation: deps.revocation, apiKeys: deps.apiKeyStore });
   if (revoked) throw inactive();
-  // A JWT is named by its jti; an opaque token by its client and time only (its value is the bearer secret).
-  return { ...credential, sources: chain(credential.sources, [{ ...(jti !== undefined && { jti }), client_id: credential.clientId, ...(iat !== undefined && { iat }) }]) };
+  // A JWT is named by its jti; an opaque token by a digest of it (its value is the bearer secret).
+  const source: ExchangeSource = { ...(jti !== undefined && { jti }), ...(ref !== undefined && { ref }), client_id: credential.clientId, ...(iat !== undefined && { iat }) };
+  return { ...credential, sources: chain(credential.sources, [source]) };
 }

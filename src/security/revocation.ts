@@ -26,6 +26,12 @@ export function grantReference(grantId: string): string {
   return createHash('sha256').update(grantId).digest('base64url').slice(0, 22);
 }
 
+/**
+ * The revocation list's jti for an opaque token's reference. Token ids never hold a ':',
+ * so no JWT's jti can be mistaken for one.
+ */
+export const opaqueListKey = (reference: string) => `opaque:${reference}`;
+
 /** A verified JWT access token's claims (RFC 9068 §2.2). */
 export interface JwtClaims {
   jti?: unknown;
@@ -37,6 +43,11 @@ export interface JwtClaims {
 export interface Revocation {
   /** RFC 7009 for a JWT access token: its jti is refused until it expires. */
   revokeJwt(claims: JwtClaims, by: { clientId: string; ip: string }): Promise<void>;
+  /**
+   * A destroyed opaque access token, by its reference (oidc/opaque-token-references.ts):
+   * what was exchanged from it is refused until it would have expired.
+   */
+  revokeOpaque(reference: string, expiresAt: number): Promise<void>;
   /** A deleted client or service account: every token issued to it, opaque or JWT. */
   revokeClient(clientId: string): Promise<void>;
   /** A disabled or deleted account: every token issued for it, to any client. */
@@ -67,6 +78,9 @@ export function createRevocation(options: RevocationOptions): Revocation {
         subject: typeof claims.sub === 'string' && claims.sub !== claims.client_id ? claims.sub : undefined,
         target: `jwt:${claims.jti}`, details: { token_type: 'access_token', format: 'jwt' },
       });
+    },
+    async revokeOpaque(reference, expiresAt) {
+      await list.denyToken(opaqueListKey(reference), expiresAt);
     },
     async revokeClient(clientId) {
       await list.revokeIssuedBefore({ kind: 'client', clientId }, seconds(), maxTokenTtlSeconds);

@@ -153,7 +153,7 @@ describe.each(BACKENDS)('token exchange (RFC 8693, TOKEN_EXCHANGE=on, %s)', (_ba
     }
   });
 
-  test('revoking what a token was exchanged from makes it inactive at once: an API key, a JWT (RFC 7009), a client, along a chain', async () => {
+  test('revoking what a token was exchanged from makes it inactive at once: an API key, a JWT or opaque token (RFC 7009), a client, along a chain', async () => {
     const rs = await clientFor(server, 'resource-server');
     const active = async (token: string) => (await oidc.tokenIntrospection(rs, token)).active;
 
@@ -175,6 +175,17 @@ describe.each(BACKENDS)('token exchange (RFC 8693, TOKEN_EXCHANGE=on, %s)', (_ba
     expect(await active(fromJwt.access_token)).toBe(true);
     await oidc.tokenRevocation(exchanger, own.access_token);
     expect(await active(fromJwt.access_token)).toBe(false);
+
+    // An opaque access token the client revokes (RFC 7009): named in the result by a digest, not by its value.
+    const opaqueOwn = await oidc.clientCredentialsGrant(exchanger, { scope: 'api:read' });
+    const fromOpaque = await exchange(exchanger, { subject_token: opaqueOwn.access_token, subject_token_type: ACCESS_TOKEN, resource: ORDERS });
+    const sources = (await verify(fromOpaque.access_token)).gh_sources;
+    expect(sources).toEqual([{ ref: expect.stringMatching(/^[\w-]{22}$/), client_id: 'exchanger', iat: expect.any(Number) }]);
+    expect(JSON.stringify(sources)).not.toContain(opaqueOwn.access_token);
+    expect(await active(fromOpaque.access_token)).toBe(true);
+    await oidc.tokenRevocation(exchanger, opaqueOwn.access_token);
+    expect(await active(opaqueOwn.access_token)).toBe(false);
+    expect(await active(fromOpaque.access_token)).toBe(false);
 
     // Another client's token, exchanged by the gateway (impersonation); then that client is deleted.
     await createClient('short-lived', 'api:read');
