@@ -11,7 +11,7 @@ import { knownScopes } from './oidc/provider.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { listenForMetrics } from './observability/metrics-endpoint.ts';
-import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createMetrics, gaugeRevocationCopy, type Metrics } from './observability/metrics.ts';
 import { createApiKeyService, type ApiKeyService } from './security/api-keys.ts';
 import { createSecretHasher } from './security/client-secrets.ts';
 import { checkCredentials } from './security/credentials.ts';
@@ -63,6 +63,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   const stores = await openStores(config, logger, (backend, operation, seconds) => {
     metrics.storeDuration.observe({ backend, operation }, seconds);
   });
+  if (stores.revocationCopyCurrent) gaugeRevocationCopy(metrics, stores.revocationCopyCurrent);
   const rateLimiting = await openRateLimiting(config, logger, { onFailure: (limiter) => metrics.rateLimitFailures.inc({ limiter }) });
   try {
     await stores.prepare();

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Gatehouse's Prometheus metrics. Labels are bounded: routes are route names (never raw
@@ -92,3 +92,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
   };
 }
+
+/**
+ * `gatehouse_revocation_copy_current`: 1 while this process answers revocation checks from
+ * its own copy of the list, 0 while it reads Redis on every check (stores/revocation-mirror.ts).
+ * Over workers, the lowest value: one worker behind shows.
+ */
+export function gaugeRevocationCopy(metrics: Pick<Metrics, 'registry'>, current: () => boolean): void {
+  new Gauge({
+    name: 'gatehouse_revocation_copy_current',
+    help: 'Whether the revocation list copy of this process is current (1) or Redis is read on every check (0)',
+    registers: [metrics.registry],
+    aggregator: 'min',
+    collect() {
+      this.set(current() ? 1 : 0);
+    },
+  });
+}
+

@@ -42,6 +42,8 @@ export interface Stores {
   readonly webhooks: WebhookStore;
   /** Revoked JWTs and "everything before T" entries (stores/revocation-list.ts): Redis, else this process. */
   readonly revocations: RevocationList;
+  /** Whether revocation checks are answered from this process's copy (Redis only; stores/revocation-mirror.ts). */
+  readonly revocationCopyCurrent: (() => boolean) | undefined;
   /** Every change to a client, here or on another node; undefined when other nodes' changes cannot be heard (MongoDB without Redis). */
   readonly clientChanges: ClientChanges | undefined;
   readonly probes: readonly Probe[];
@@ -126,6 +128,7 @@ export async function openStores(config: Config, logger: Logger, observe?: Store
       audit,
       webhooks,
       revocations: redis?.revocations ?? createMemoryRevocationList(),
+      revocationCopyCurrent: redis ? () => redis.revocations.copyCurrent() : undefined,
       clientChanges,
       probes,
       async prepare() {

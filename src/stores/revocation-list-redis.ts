@@ -42,6 +42,8 @@ return {tostring(value), ttl}`;
 export interface RedisRevocationList extends RevocationList {
   /** Resolves once the process's copy is current (at once without one). */
   synced(): Promise<void>;
+  /** Whether checks are answered from the process's copy right now (false without one). */
+  copyCurrent(): boolean;
   close(): void;
 }
 
@@ -107,6 +109,7 @@ export function createRedisRevocationList(redis: Redis, options: RedisRevocation
       return decide(values.slice(0, denied.length).some((v) => v !== null), scoped, token.iat);
     },
     synced: () => mirror?.synced() ?? Promise.resolve(),
+    copyCurrent: () => mirror?.current() !== undefined,
     close: () => mirror?.close(),
   };
 }

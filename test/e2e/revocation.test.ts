@@ -15,7 +15,7 @@ const GRACE = { email: 'grace@example.com', password: 'another good passphrase',
 describe.each([
   ['memory', () => ({})],
   ['redis', () => ({ REDIS_URL: process.env.REDIS_URL! })],
-] as const)('revocation (%s)', (_name, env) => {
+] as const)('revocation (%s)', (backend, env) => {
   let server: TestServer;
   let rs: oidc.Configuration;
   let service: oidc.Configuration;
@@ -72,7 +72,7 @@ describe.each([
 
   test('a client deleted and registered again under the same id does not bring its old tokens back', async () => {
     const metadata = {
-      client_id: `reborn-${_name}`, client_name: 'Reborn', redirect_uris: ['https://reborn.example/cb'],
+      client_id: `reborn-${backend}`, client_name: 'Reborn', redirect_uris: ['https://reborn.example/cb'],
       grant_types: ['authorization_code', 'client_credentials'], scope: 'openid api:read',
     };
     const first = await admin('POST', '/clients', metadata);
@@ -136,6 +136,9 @@ describe.each([
     expect(text).toMatch(/^gatehouse_revocations_total\{source="client"\} [1-9]/m);
     expect(text).toMatch(/^gatehouse_revocations_total\{source="account"\} [1-9]/m);
     expect(text).toMatch(/^gatehouse_revocations_total\{source="token"\} [1-9]/m);
+    // With Redis, checks come from the process's copy of the list, which is current by now.
+    if (backend === 'redis') expect(text).toMatch(/^gatehouse_revocation_copy_current 1$/m);
+    else expect(text).not.toContain('gatehouse_revocation_copy_current');
   });
 });
 
@@ -179,6 +182,10 @@ describe('revocation when Redis is unreachable', () => {
         error: 'temporarily_unavailable', error_description: 'the token status cannot be checked right now; try again shortly',
       });
     }
+  });
+
+  test('the metrics say that the revocation list copy is not current', async () => {
+    expect(await server.metrics.registry.metrics()).toMatch(/^gatehouse_revocation_copy_current 0$/m);
   });
 
   test('revocation answers 503 too: "not revoked, retry" (RFC 7009 §2.2.1), never 200 for a token that still works', async () => {
