@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 
+import { runPaced } from './paced.ts';
 import { percentile, Samples } from './stats.ts';
 import type { LoadResult, Window } from './types.ts';
 
@@ -13,14 +14,21 @@ export interface FixedRequest {
 
 /**
  * A warm-up run whose numbers are thrown away (JIT, connection set-up, caches), then the
- * measured run, both with keep-alive connections. Only 2xx responses count as done.
+ * measured run, both with keep-alive connections. Only 2xx responses count as done. With
+ * `window.rate`, the load is a steady one of that many requests per second (paced.ts),
+ * after at least 2 s of it: the pacing client's own first second has tails of tens of ms.
  */
 export async function runAutocannon(request: FixedRequest, window: Window): Promise<LoadResult> {
-  if (window.warmupMs > 0) await once(request, window.concurrency, window.warmupMs, window.rate);
-  return once(request, window.concurrency, window.durationMs, window.rate);
+  const { rate } = window;
+  if (rate !== undefined) {
+    await runPaced(request, { connections: window.concurrency, durationMs: Math.max(window.warmupMs, 2000), rate });
+    return runPaced(request, { connections: window.concurrency, durationMs: window.durationMs, rate });
+  }
+  if (window.warmupMs > 0) await once(request, window.concurrency, window.warmupMs);
+  return once(request, window.concurrency, window.durationMs);
 }
 
-function once(request: FixedRequest, connections: number, durationMs: number, rate: number | undefined): Promise<LoadResult> {
+function once(request: FixedRequest, connections: number, durationMs: number): Promise<LoadResult> {
   const latencies = new Samples();
   let firstError: string | undefined;
   return new Promise((resolve, reject) => {
@@ -31,7 +39,6 @@ function once(request: FixedRequest, connections: number, durationMs: number, ra
       ...(request.body !== undefined ? { body: request.body } : {}),
       connections,
       pipelining: 1,
-      ...(rate !== undefined ? { overallRate: rate } : {}),
       duration: durationMs / 1000,
       // autocannon stops on its sampling tick; 100 ms keeps short runs close to their length.
       sampleInt: 100,

@@ -22,7 +22,7 @@ export interface Window {
   durationMs: number;
   /** autocannon connections / custom-loop chains. */
   concurrency: number;
-  /** Offered load in requests per second (autocannon's overallRate); none: as fast as the server answers. */
+  /** Offered load in requests per second, evenly spaced (paced.ts); none: as fast as the server answers. */
   rate?: number;
 }
 

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { runScenario } from '../../bench/lib/compare.ts';
 import { describeMachine } from '../../bench/lib/machine.ts';
+import { runPaced } from '../../bench/lib/paced.ts';
 import { markdownReport, markdownTable, type BenchReport } from '../../bench/lib/report.ts';
 import { descendants, treeRss } from '../../bench/lib/rss.ts';
 import { ratioChart } from '../../bench/lib/svg.ts';
@@ -117,6 +120,31 @@ describe('RSS of a process tree (node:cluster workers)', () => {
     const [, , one, auto] = markdownTable([scenario]).split('\n');
     expect(one).toContain('| 200 |');
     expect(auto).toContain('| 480 (largest process 190) |');
+  });
+});
+
+describe('paced load (latency at half of peak)', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    // Answers each request 20 ms after it arrives.
+    server = createServer((_req, res) => { setTimeout(() => res.end('ok'), 20); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  test('sends exactly rate × duration requests, and a server that falls behind is charged for the queue', async () => {
+    // Enough connections: every request is answered about 20 ms after it was due.
+    const steady = await runPaced({ url, method: 'GET', headers: {} }, { connections: 8, durationMs: 500, rate: 100 });
+    expect(steady).toMatchObject({ ops: 50, errors: 0 });
+    expect(steady.p50Ms).toBeGreaterThanOrEqual(20);
+    expect(steady.p99Ms).toBeLessThan(200);
+    // One connection serves at most 50 requests a second; 100 are due each second, so the
+    // last of the 50 waits about half a second behind. A closed loop would report 20 ms.
+    const behind = await runPaced({ url, method: 'GET', headers: {} }, { connections: 1, durationMs: 500, rate: 100 });
+    expect(behind).toMatchObject({ ops: 50, errors: 0 });
+    expect(behind.p99Ms).toBeGreaterThan(300);
   });
 });
 
