@@ -65,8 +65,10 @@ export function startRevocationMirror(options: RevocationMirrorOptions): Revocat
   let closed = false;
   let waiters: Array<() => void> = [];
 
+  // A TTL as Redis reports it (PTTL: -1 for none) to the time the entry ends here.
+  const untilOf = (ttlMs: number) => (ttlMs < 0 ? Infinity : now() + ttlMs);
   const merge = (key: string, value: number, ttlMs: number) => {
-    const untilMs = ttlMs < 0 ? Infinity : now() + ttlMs;
+    const untilMs = untilOf(ttlMs);
     table?.merge(key, value, untilMs);
     building?.merge(key, value, untilMs);
   };
@@ -97,7 +99,7 @@ export function startRevocationMirror(options: RevocationMirrorOptions): Revocat
         keys.forEach((key, i) => {
           const value = values[i];
           // PTTL -2: gone since the scan saw it; every entry is written with a TTL.
-          if (value !== null && value !== undefined && ttls[i] !== -2) next.merge(key.slice(prefix.length), Number(value), ttls[i]! < 0 ? Infinity : now() + ttls[i]!);
+          if (value !== null && value !== undefined && ttls[i] !== -2) next.merge(key.slice(prefix.length), Number(value), untilOf(ttls[i]!));
         });
       }
       if (mine !== generation || closed) return;
