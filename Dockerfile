@@ -4,6 +4,8 @@
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci's postinstall patches two dependencies (see the script for why).
+COPY scripts/patch-dependencies.ts ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim

@@ -5,6 +5,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { READY_MESSAGE, runPrimary } from './cluster.ts';
 import { ConfigError, describeStorage, loadConfig, type Config } from './config/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { unpatchedDependencies } from './dependency-patches.ts';
 import { tuneHeapGrowth } from './process-tuning.ts';
 import { startGatehouse, type Running } from './server.ts';
 
@@ -82,6 +83,12 @@ function printBanner(config: Config, running: Running, logger: Logger): void {
   if (config.workers > 1 && running.stores.durable === 'memory') {
     lines.push('  WARNING: without MONGODB_URI every worker keeps its own clients, grants, refresh tokens,',
       '  accounts and signing keys: sign-in, refresh and JWTs do not work across workers.');
+  }
+  const unpatched = unpatchedDependencies(running.provider.context);
+  if (unpatched.length > 0) {
+    logger.warn({ unpatched }, 'dependency patches are missing (installed with --ignore-scripts?)');
+    lines.push(`  WARNING: the dependency patches are missing (${unpatched.join(', ')}): was npm ci run with`,
+      '  --ignore-scripts? Gatehouse works, but collects garbage more often (scripts/patch-dependencies.ts).');
   }
   if (config.mongodbUri && config.keys.encryptionKeys.length === 0) {
     lines.push('  WARNING: KEY_ENCRYPTION_KEYS is not set: signing keys are stored in MongoDB unencrypted.');
