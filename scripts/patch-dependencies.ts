@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
  * collector treats it as a root: the getter closure, and through it the whole request
  * (Koa context, headers, Redis commands, promises), survives every scavenge until the
  * next full collection. Under load that promoted about 12 KB per request, made each
- * scavenge take 3–4 ms instead of under 1 ms and brought a full collection every second
- * (bench/README.md, "Dependency patches"). The same getter on the prototype reads the
- * state from `this` and costs nothing per object.
+ * scavenge take 3–4 ms instead of 1–2 ms and brought a full collection every second
+ * (README.md, Performance: "Dependency patches"). The same getter on the prototype reads
+ * the state from `this` and costs nothing per object.
  *
  * Each patch names the exact version it was written against. A different version stops
  * the install with a message, so that an upgrade re-examines the patch (drop it if the
