@@ -121,8 +121,7 @@ export function applyPatch(nodeModules: string, patch: DependencyPatch): PatchOu
   return 'applied';
 }
 
-const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
-if (isMain) {
+if (import.meta.main) {
   const nodeModules = fileURLToPath(new URL('../node_modules', import.meta.url));
   try {
     for (const patch of PATCHES) {
