@@ -6,7 +6,7 @@ import { READY_MESSAGE, runPrimary } from './cluster.ts';
 import { ConfigError, describeStorage, loadConfig, type Config } from './config/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { unpatchedDependencies } from './dependency-patches.ts';
-import { tuneHeapGrowth } from './process-tuning.ts';
+import { tuneHeap } from './process-tuning.ts';
 import { startGatehouse, type Running } from './server.ts';
 
 /**
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  tuneHeapGrowth(config.heapGrowthPercent);
+  tuneHeap({ growthPercent: config.heapGrowthPercent, pretenuring: config.heapPretenuring });
   const logger = createLogger(config.logLevel, { format: config.logFormat });
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
 

@@ -62,6 +62,8 @@ export interface Config {
   readonly workers: number;
   /** V8's old-generation growth factor, as a percentage above 100 (process-tuning.ts); 0 = V8's own. */
   readonly heapGrowthPercent: number;
+  /** V8's allocation-site pretenuring (HEAP_PRETENURING, off by default: process-tuning.ts). */
+  readonly heapPretenuring: boolean;
   readonly apiKeys: Readonly<{ env: string; defaultExpiresInDays: number; maxExpiresInDays: number }>;
   /** Custom organization roles: name → admin API scopes (besides admin, member, readonly). */
   readonly roles: Readonly<Record<string, readonly string[]>>;
@@ -436,6 +438,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: readMetrics(env),
     workers: readWorkers(env, { redisUrl, mongodbUri }),
     heapGrowthPercent: readInt(env, 'HEAP_GROWTH_PERCENT', 60, { min: 0, max: 300 }),
+    heapPretenuring: readEnum(env, 'HEAP_PRETENURING', ['on', 'off'], 'off') === 'on',
     apiKeys: readApiKeys(env, production),
     roles: readRoles(env),
     keys: { encryptionKeys: [], rotateAfterDays: 0, refreshSeconds: 60, retainRetiredSeconds: DAY },

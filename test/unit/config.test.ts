@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
-import { heapGrowthFlag, tuneHeapGrowth } from '../../src/process-tuning.ts';
+import { heapGrowthFlag, tuneHeap } from '../../src/process-tuning.ts';
 
 describe('configuration from the environment', () => {
   test('the embedded default needs no variables', () => {
@@ -16,16 +16,31 @@ describe('configuration from the environment', () => {
     expect(Object.isFrozen(config.ttl)).toBe(true);
   });
 
+  const tuneFrom = (env: Record<string, string>, setFlags: (flags: string) => void) => {
+    const config = loadConfig(env);
+    tuneHeap({ growthPercent: config.heapGrowthPercent, pretenuring: config.heapPretenuring }, setFlags);
+  };
+
   test('HEAP_GROWTH_PERCENT sets how far the old generation grows between full collections (0: V8 decides)', () => {
     const setFlags = jest.fn();
-    tuneHeapGrowth(loadConfig({}).heapGrowthPercent, setFlags);
+    tuneFrom({}, setFlags);
     expect(setFlags).toHaveBeenCalledWith('--heap-growing-percent=60');
     setFlags.mockClear();
-    tuneHeapGrowth(loadConfig({ HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent, setFlags);
+    tuneFrom({ HEAP_GROWTH_PERCENT: '0', HEAP_PRETENURING: 'on' }, setFlags);
     expect(setFlags).not.toHaveBeenCalled();
     expect(heapGrowthFlag(loadConfig({ HEAP_GROWTH_PERCENT: '150' }).heapGrowthPercent)).toBe('--heap-growing-percent=150');
     expect(() => loadConfig({ HEAP_GROWTH_PERCENT: '-5' })).toThrow('HEAP_GROWTH_PERCENT must be a non-negative whole number between 0 and 300 (got "-5")');
     expect(() => loadConfig({ HEAP_GROWTH_PERCENT: '1000' })).toThrow(ConfigError);
+  });
+
+  test('HEAP_PRETENURING turns V8\'s allocation-site pretenuring off unless set to on', () => {
+    const setFlags = jest.fn();
+    tuneFrom({ HEAP_GROWTH_PERCENT: '0' }, setFlags);
+    expect(setFlags.mock.calls).toEqual([['--no-allocation-site-pretenuring']]);
+    setFlags.mockClear();
+    tuneFrom({}, setFlags);
+    expect(setFlags.mock.calls).toEqual([['--heap-growing-percent=60'], ['--no-allocation-site-pretenuring']]);
+    expect(() => loadConfig({ HEAP_PRETENURING: 'no' })).toThrow(ConfigError);
   });
 
   test('GATEHOUSE_ROLES adds custom organization roles', () => {
