@@ -6,7 +6,8 @@ import { setFlagsFromString } from 'node:v8';
  * stays small while short-lived request state keeps being promoted, so a worker's memory
  * climbs to about 1.5× the baseline's for garbage alone. A fixed, lower growth factor makes
  * full collections come sooner. Unlike a heap cap (--max-old-space-size) it never makes a
- * process run out of memory: a heap that really holds more just grows.
+ * process run out of memory: a heap that really holds more just grows. 0 leaves V8's own
+ * heuristic.
  */
 export function heapGrowthFlag(percent: number): string | undefined {
   return percent > 0 ? `--heap-growing-percent=${percent}` : undefined;
