@@ -64,6 +64,8 @@ export interface Config {
   readonly heapGrowthPercent: number;
   /** V8's allocation-site pretenuring (HEAP_PRETENURING, off by default: process-tuning.ts). */
   readonly heapPretenuring: boolean;
+  /** AsyncLocalStorage on V8's async context frames instead of promise hooks (ASYNC_CONTEXT_FRAME, on by default: process-tuning.ts). */
+  readonly asyncContextFrame: boolean;
   readonly apiKeys: Readonly<{ env: string; defaultExpiresInDays: number; maxExpiresInDays: number }>;
   /** Custom organization roles: name → admin API scopes (besides admin, member, readonly). */
   readonly roles: Readonly<Record<string, readonly string[]>>;
@@ -439,6 +441,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers: readWorkers(env, { redisUrl, mongodbUri }),
     heapGrowthPercent: readInt(env, 'HEAP_GROWTH_PERCENT', 60, { min: 0, max: 300 }),
     heapPretenuring: readEnum(env, 'HEAP_PRETENURING', ['on', 'off'], 'off') === 'on',
+    asyncContextFrame: readEnum(env, 'ASYNC_CONTEXT_FRAME', ['on', 'off'], 'on') === 'on',
     apiKeys: readApiKeys(env, production),
     roles: readRoles(env),
     keys: { encryptionKeys: [], rotateAfterDays: 0, refreshSeconds: 60, retainRetiredSeconds: DAY },

@@ -1,15 +1,18 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import * as oidc from 'openid-client';
+
 import { freePort } from '../support/gatehouse.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-interface Exit { code: number | null; stdout: string; stderr: string }
+interface Exit { code: number | null; stdout: string; stderr: string; pid: number | undefined }
 
 /** Runs `node src/main.ts` as `npm start` does, with only the given environment. */
 function run(env: Record<string, string>, until?: (stdout: string) => boolean | Promise<boolean>): Promise<Exit> {
@@ -32,7 +35,7 @@ function run(env: Record<string, string>, until?: (stdout: string) => boolean | 
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(killer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, pid: child.pid });
     });
   });
 }
@@ -49,6 +52,44 @@ describe('the gatehouse process', () => {
     expect(exit.stdout).not.toContain('demo-service-secret');
     expect(exit.stdout).not.toContain('gatehouse-demo');
     expect(exit.code).toBe(0);
+  });
+
+  /** The "gatehouse is ready" log line (LOG_LEVEL=info). */
+  const readyLine = (stdout: string) => JSON.parse(stdout.split('\n').find((l) => l.includes('gatehouse is ready'))!) as { pid: number; async_context: string };
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+
+  test('runs AsyncLocalStorage on async context frames (restarted in place on Node 22), and serves tokens there', async () => {
+    const port = await freePort();
+    let introspected: oidc.IntrospectionResponse | undefined;
+    let commandLine: string[] | undefined;
+    let asked = false;
+    const exit = await run({ PORT: String(port), LOG_LEVEL: 'info' }, async (out) => {
+      // Output that arrives while the requests below are under way must not start them again.
+      if (asked || !out.includes('signing keys are lost')) return false;
+      asked = true;
+      if (existsSync('/proc/self/cmdline')) commandLine = readFileSync(`/proc/${readyLine(out).pid}/cmdline`, 'utf8').split('\0');
+      // node-oidc-provider reads the current request from its AsyncLocalStorage while it issues and looks up tokens.
+      const service = await oidc.discovery(new URL(`http://localhost:${port}`), 'demo-service',
+        'demo-service-secret-DEMO-ONLY-do-not-use-in-production', undefined, { execute: [oidc.allowInsecureRequests] });
+      const tokens = await oidc.clientCredentialsGrant(service, { scope: 'api:read' });
+      introspected = await oidc.tokenIntrospection(service, tokens.access_token);
+      return true;
+    });
+    expect(exit.code).toBe(0);
+    expect(introspected).toMatchObject({ active: true, client_id: 'demo-service', scope: 'api:read' });
+    const ready = readyLine(exit.stdout);
+    expect(ready.async_context).toBe('frames');
+    expect(ready.pid).toBe(exit.pid); // the same process: execve, not a child
+    if (commandLine && nodeMajor < 24) expect(commandLine).toContain('--experimental-async-context-frame');
+    expect(exit.stdout).not.toContain('runs on promise hooks');
+  });
+
+  test('ASYNC_CONTEXT_FRAME=off leaves Node\'s default (promise hooks on Node 22)', async () => {
+    const port = await freePort();
+    const exit = await run({ PORT: String(port), LOG_LEVEL: 'info', ASYNC_CONTEXT_FRAME: 'off' }, (out) => out.includes('signing keys are lost'));
+    expect(exit.code).toBe(0);
+    expect(readyLine(exit.stdout).async_context).toBe(nodeMajor >= 24 ? 'frames' : 'promise hooks');
+    expect(exit.stdout).not.toContain('runs on promise hooks'); // asked for: no warning
   });
 
   test('an https issuer without TRUST_PROXY is warned about (behind a proxy, browsers would drop the session cookies)', async () => {
@@ -115,6 +156,8 @@ describe('the gatehouse process', () => {
     const served = new Set(exit.stdout.split('\n').filter((l) => l.includes('"route":"/healthz"')).map((l) => (JSON.parse(l) as { pid: number }).pid));
     expect(served.size).toBe(2);
     expect(exit.stdout).toContain('Workers:    2 (node:cluster)');
+    // Workers are forked with the primary's Node options, so they run on frames from the start.
+    expect(readyLine(exit.stdout).async_context).toBe('frames');
     expect(exit.code).toBe(0);
   });
 });

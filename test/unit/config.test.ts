@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
-import { heapGrowthFlag, tuneHeap } from '../../src/process-tuning.ts';
+import { CONTEXT_FRAME_FLAG, contextFrameRestart, heapGrowthFlag, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
 
 describe('configuration from the environment', () => {
   test('the embedded default needs no variables', () => {
@@ -41,6 +41,23 @@ describe('configuration from the environment', () => {
     tuneFrom({}, setFlags);
     expect(setFlags.mock.calls).toEqual([['--heap-growing-percent=60'], ['--no-allocation-site-pretenuring']]);
     expect(() => loadConfig({ HEAP_PRETENURING: 'no' })).toThrow(ConfigError);
+  });
+
+  test('ASYNC_CONTEXT_FRAME restarts Node 22 with async context frames unless set to off', () => {
+    expect(loadConfig({}).asyncContextFrame).toBe(true);
+    expect(loadConfig({ ASYNC_CONTEXT_FRAME: 'off' }).asyncContextFrame).toBe(false);
+    expect(() => loadConfig({ ASYNC_CONTEXT_FRAME: 'yes' })).toThrow('ASYNC_CONTEXT_FRAME must be one of on, off (got "yes")');
+
+    const node22: RuntimeFacts = { nodeMajor: 22, execArgv: ['--cpu-prof'], framesActive: false, canExec: true };
+    // The process's own options are kept, after the flag.
+    expect(contextFrameRestart(true, node22)).toEqual([CONTEXT_FRAME_FLAG, '--cpu-prof']);
+    expect(contextFrameRestart(false, node22)).toBeUndefined();
+    // Already restarted, or started with the flag (on the command line or in NODE_OPTIONS): never again.
+    expect(contextFrameRestart(true, { ...node22, execArgv: [CONTEXT_FRAME_FLAG] })).toBeUndefined();
+    expect(contextFrameRestart(true, { ...node22, framesActive: true })).toBeUndefined();
+    // Node 24 has frames by default and refuses the flag; without execve there is no restart in place.
+    expect(contextFrameRestart(true, { ...node22, nodeMajor: 24 })).toBeUndefined();
+    expect(contextFrameRestart(true, { ...node22, canExec: false })).toBeUndefined();
   });
 
   test('GATEHOUSE_ROLES adds custom organization roles', () => {
