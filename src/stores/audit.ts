@@ -83,8 +83,11 @@ interface Kept {
   json: string;
 }
 
-const keep = (e: AuditEvent): Kept => ({
-  at: e.time.getTime(), id: e.id, type: e.type, actor: e.actor, subject: e.subject, clientId: e.clientId, orgId: e.orgId, json: JSON.stringify(e),
+// The time is kept as `at` only: JSON.stringify would turn the Date into an ISO string
+// (about 1 % of a token request's instructions) for restore() to throw away.
+const keep = ({ time, ...rest }: AuditEvent): Kept => ({
+  at: time.getTime(), id: rest.id, type: rest.type, actor: rest.actor, subject: rest.subject, clientId: rest.clientId, orgId: rest.orgId,
+  json: JSON.stringify(rest),
 });
 
 function restore(k: Kept): AuditEvent {
