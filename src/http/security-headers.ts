@@ -1,5 +1,7 @@
 import type { Context, Next } from 'koa';
 
+import { setHeaders } from './set-headers.ts';
+
 /**
  * A strict Content-Security-Policy: no external assets (but a themed logo's origin, when
  * GATEHOUSE_THEME_LOGO_URL names one), no inline script or style, and pages cannot be
@@ -28,7 +30,7 @@ export function securityHeaders(options: { https: boolean; imageSources?: readon
     ...(options.https ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
   };
   return function setSecurityHeaders(ctx: Context, next: Next) {
-    ctx.set(headers);
+    setHeaders(ctx, headers);
     return next();
   };
 }

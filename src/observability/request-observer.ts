@@ -32,7 +32,7 @@ export function requestObserver(options: { logger: Logger; metrics: Metrics }) {
     const incoming = ctx.get('X-Request-Id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
+    ctx.res.setHeader('X-Request-Id', requestId); // a valid token already (REQUEST_ID, or a UUID): past Koa's set()
     try {
       await next();
     } finally {

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 
+import { setHeaders } from '../../http/set-headers.ts';
 import type { BucketState } from './gcra.ts';
 import { emissionIntervalMs, type RateLimitTier } from './tiers.ts';
 
@@ -17,8 +18,8 @@ const seconds = (ms: number) => Math.ceil(ms / 1000);
  *   timestamp, for the draft's reason: no dependence on the client's clock).
  */
 export function setRateLimitHeaders(ctx: Context, tier: RateLimitTier, state: BucketState): void {
-  // One call: Koa's set() allocates per call, and this runs on every limited request.
-  ctx.set({
+  // This runs on every limited request: past Koa's set() (http/set-headers.ts).
+  setHeaders(ctx, {
     'RateLimit-Policy': policyOf(tier),
     RateLimit: `"${tier.name}";r=${state.remaining};t=${seconds(state.nextMs)}`,
     'X-RateLimit-Limit': String(state.limit),
