@@ -21,6 +21,13 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 const restart = contextFrameRestart(config.asyncContextFrame, runtimeFacts());
-if (restart) process.execve?.(process.execPath, [process.execPath, ...restart, ...process.argv.slice(1)], process.env);
+if (restart) {
+  try {
+    process.execve?.(process.execPath, [process.execPath, ...restart, ...process.argv.slice(1)], process.env);
+  } catch (err) {
+    // Not fatal: this process goes on with promise hooks, and its banner says so.
+    process.stderr.write(`gatehouse: could not restart with async context frames: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
 const { serve } = await import('./serve.ts');
 await serve(config);

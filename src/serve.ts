@@ -85,7 +85,7 @@ function printBanner(config: Config, running: Running, logger: Logger): void {
   if (config.asyncContextFrame && asyncContext !== 'frames') {
     logger.warn({ node: process.versions.node }, 'AsyncLocalStorage runs on promise hooks: async context frames were asked for but are not available');
     lines.push(`  WARNING: AsyncLocalStorage runs on promise hooks (Node ${process.versions.node} could not be restarted with`,
-      '  async context frames): each request costs about 20 % more CPU. See ASYNC_CONTEXT_FRAME in the README.');
+      '  async context frames): each request costs about a fifth more instructions. See ASYNC_CONTEXT_FRAME in the README.');
   }
   if (config.mongodbUri && config.keys.encryptionKeys.length === 0) {
     lines.push('  WARNING: KEY_ENCRYPTION_KEYS is not set: signing keys are stored in MongoDB unencrypted.');
