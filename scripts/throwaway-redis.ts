@@ -17,10 +17,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One raw RESP PING; true on +PONG. */
-function pong(port: number): Promise<boolean> {
+/** One raw RESP PING, over TCP or a Unix socket; true on +PONG. */
+function pong(where: { port: number } | { path: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+    const socket = createConnection('path' in where ? where : { host: '127.0.0.1', port: where.port }, () => socket.write('PING\r\n'));
     socket.setTimeout(500, () => { socket.destroy(); resolve(false); });
     socket.once('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
     socket.once('error', () => resolve(false));
@@ -35,12 +35,16 @@ export interface ThrowawayRedis {
 
 /**
  * Starts `redis-server` on a free port and waits (up to 5 s) until it answers PING.
- * `who` names the caller in the error that says how to install Redis.
+ * `who` names the caller in the error that says how to install Redis. With `socket`
+ * (a path), it listens on that Unix socket only, and `url` is a `unix:` one.
  */
-export async function startThrowawayRedis(who: string): Promise<ThrowawayRedis> {
-  const port = await freePort();
+export async function startThrowawayRedis(who: string, options: { socket?: string } = {}): Promise<ThrowawayRedis> {
+  const port = options.socket ? 0 : await freePort();
+  const listen = options.socket ? ['--unixsocket', options.socket, '--unixsocketperm', '700'] : ['--bind', '127.0.0.1'];
+  const where = options.socket ? { path: options.socket } : { port };
+  const url = options.socket ? `unix://${options.socket}` : `redis://127.0.0.1:${port}`;
   const child = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+    '--port', String(port), ...listen, '--save', '', '--appendonly', 'no', '--daemonize', 'no',
   ], { stdio: 'ignore' });
   const spawned = await new Promise<Error | undefined>((resolve) => {
     child.once('error', resolve);
@@ -56,10 +60,10 @@ export async function startThrowawayRedis(who: string): Promise<ThrowawayRedis> 
     await exited;
   };
   for (let i = 0; i < 100; i++) {
-    if (await pong(port)) return { url: `redis://127.0.0.1:${port}`, child, stop };
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
+    if (await pong(where)) return { url, child, stop };
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on ${url}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
+  throw new Error(`redis-server on ${url} did not answer PING within 5 s`);
 }

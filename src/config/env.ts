@@ -47,7 +47,8 @@ export function readUrl(env: Env, name: string, protocols: readonly string[]): U
     throw new ConfigError(`${name} must be an absolute URL (got "${redactUrl(value)}")`);
   }
   if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(`${name} must use ${protocols.join(' or ')} (got "${url.protocol}")`);
+    const listed = protocols.length > 1 ? `${protocols.slice(0, -1).join(', ')} or ${protocols.at(-1)}` : protocols[0];
+    throw new ConfigError(`${name} must use ${listed} (got "${url.protocol}")`);
   }
   return url;
 }

@@ -12,6 +12,7 @@ import {
   DEFAULT_REGISTRATION_GRANT_TYPES, DEFAULT_REGISTRATION_SCOPES, REGISTRABLE_GRANT_TYPES, unregistrableScope, type RegistrationConfig,
 } from '../oidc/registration-config.ts';
 import { readMtls, type MtlsConfig } from '../oidc/mtls-config.ts';
+import { readRedisUrl } from './redis-url.ts';
 import {
   ConfigError, readEnum, readInt, readList, readString, readUrl, redactUrl, type Env,
 } from './env.ts';
@@ -392,7 +393,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && !issuer.startsWith('https:')) {
     throw new ConfigError('ISSUER must be an https URL when NODE_ENV=production');
   }
-  const redisUrl = readUrl(env, 'REDIS_URL', ['redis:', 'rediss:'])?.href;
+  const redisUrl = readRedisUrl(env);
   const mongodbUri = readMongoUri(env);
   if (production && (!redisUrl || !mongodbUri)) {
     throw new ConfigError('REDIS_URL and MONGODB_URI are required when NODE_ENV=production (memory storage keeps nothing)');

@@ -1,9 +1,10 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import type { Logger } from '../observability/logger.ts';
 import { createRedisBackend } from './adapters/redis.ts';
 import { BackendUnreachableError } from './backend-error.ts';
 import { createRedisInvalidationBus } from './invalidation-bus.ts';
+import { createRedisClient } from './redis-client.ts';
 import { createRedisRevocationList } from './revocation-list-redis.ts';
 
 /**
@@ -12,7 +13,7 @@ import { createRedisRevocationList } from './revocation-list-redis.ts';
  * never comes stops the start.
  */
 export async function connectRedis(url: string, timeoutMs: number, logger: Logger): Promise<Redis> {
-  const redis = new Redis(url, {
+  const redis = createRedisClient(url, {
     lazyConnect: true,
     // Token writes and look-ups of concurrent requests share one write per turn of the
     // event loop (and one read for their replies): fewer system calls on both ends.

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import Provider from 'oidc-provider';
 
 import { applyPatch, PATCHES, PatchError, type DependencyPatch } from '../../scripts/patch-dependencies.ts';
 import { unpatchedDependencies } from '../../src/dependency-patches.ts';
+import { createRedisClient } from '../../src/stores/redis-client.ts';
 import { connectTestRedis, testKeyPrefix, testRedisUrl } from '../support/redis.ts';
 
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
@@ -105,7 +106,7 @@ describe('ioredis with the patch', () => {
 
   beforeAll(async () => {
     redis = await connectTestRedis();
-    auto = new Redis(testRedisUrl(), { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+    auto = createRedisClient(testRedisUrl(), { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
   });
   afterAll(async () => {
     await redis.del(`${prefix}a`, `${prefix}b`);

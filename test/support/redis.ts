@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+
+import { createRedisClient } from '../../src/stores/redis-client.ts';
 
 /** The Redis that global-setup.ts provided (REDIS_URL or its throwaway server). */
 export function testRedisUrl(): string {
@@ -10,7 +12,7 @@ export function testRedisUrl(): string {
 
 /** A connected client; the caller quits it (afterAll). */
 export async function connectTestRedis(): Promise<Redis> {
-  const redis = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   return redis;
 }

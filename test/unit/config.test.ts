@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { redisSocketOf } from '../../src/config/redis-url.ts';
 import { CONTEXT_FRAME_FLAG, contextFrameRestart, heapGrowthFlag, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
 
 describe('configuration from the environment', () => {
@@ -77,7 +78,12 @@ describe('configuration from the environment', () => {
     [{ AUTHORIZATION_CODE_TTL: '3600' }, 'AUTHORIZATION_CODE_TTL must be a positive whole number of seconds between 1 and 600 (got "3600")'],
     [{ ISSUER: 'not a url' }, 'ISSUER must be an absolute URL (got "not a url")'],
     [{ ISSUER: 'https://id.example.com/?x=1' }, 'ISSUER must not have a query or fragment (OIDC Discovery §2)'],
-    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL must use redis: or rediss: (got "http:")'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL must use redis:, rediss: or unix: (got "http:")'],
+    [{ REDIS_URL: 'unix://redis/run/redis.sock' }, 'REDIS_URL with unix: names a socket on this machine, not the host "redis": unix:///path/to/redis.sock, optionally with ?db=N'],
+    [{ REDIS_URL: 'unix://' }, "REDIS_URL with unix: needs the socket's path: unix:///path/to/redis.sock, optionally with ?db=N"],
+    [{ REDIS_URL: 'unix:///run/redis/' }, "REDIS_URL with unix: needs the socket's path: unix:///path/to/redis.sock, optionally with ?db=N"],
+    [{ REDIS_URL: 'unix:///run/redis.sock?db=two' }, 'REDIS_URL\'s db must be a database number (got "two")'],
+    [{ REDIS_URL: 'unix:///run/redis.sock?timeout=5' }, 'REDIS_URL with unix: takes only the db parameter, not "timeout": unix:///path/to/redis.sock, optionally with ?db=N'],
     [{ ARGON2_MEMORY_KIB: '1024' }, expect.stringContaining('ARGON2_MEMORY_KIB must be')],
     [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS must be a comma-separated list of keys of at least 32 characters each'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
@@ -104,8 +110,8 @@ describe('configuration from the environment', () => {
   });
 
   test('a password in a connection string is never echoed', () => {
-    expect.assertions(4);
-    for (const env of [{ MONGODB_URI: 'mongo://user:hunter2@host/db' }, { REDIS_URL: 'redis://user:hunter2@host:port' }]) {
+    expect.assertions(6);
+    for (const env of [{ MONGODB_URI: 'mongo://user:hunter2@host/db' }, { REDIS_URL: 'redis://user:hunter2@host:port' }, { REDIS_URL: 'unix://user:hunter2@host:port/run/redis.sock' }]) {
       try {
         loadConfig(env);
       } catch (err) {
@@ -113,6 +119,16 @@ describe('configuration from the environment', () => {
         expect((err as Error).message).not.toContain('hunter2');
       }
     }
+  });
+
+  test('REDIS_URL may name a Unix socket on this machine, with a database and credentials', () => {
+    expect(redisSocketOf(loadConfig({ REDIS_URL: 'unix:///run/redis/redis.sock' }).redisUrl!)).toEqual({ path: '/run/redis/redis.sock' });
+    expect(redisSocketOf(loadConfig({ REDIS_URL: 'unix:///tmp/my%20redis.sock?db=3' }).redisUrl!)).toEqual({ path: '/tmp/my redis.sock', db: 3 });
+    expect(redisSocketOf(loadConfig({ REDIS_URL: 'unix://gatehouse:p%40ss@localhost/run/redis.sock' }).redisUrl!))
+      .toEqual({ path: '/run/redis.sock', username: 'gatehouse', password: 'p@ss' });
+    expect(redisSocketOf(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2' }).redisUrl!)).toBeUndefined();
+    // Above one worker needs REDIS_URL: a socket counts.
+    expect(loadConfig({ REDIS_URL: 'unix:///run/redis.sock', GATEHOUSE_WORKERS: '2' }).workers).toBe(2);
   });
 
   test('a MongoDB URI with several hosts is accepted and names the database', () => {

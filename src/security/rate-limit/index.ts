@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 
-import { Redis } from 'ioredis';
 
 import type { AuditSink } from '../../audit/events.ts';
 import type { Config } from '../../config/index.ts';
 import type { Render } from '../../interactions/views.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ApiKeyStore } from '../../stores/api-keys.ts';
+import { createRedisClient } from '../../stores/redis-client.ts';
 import type { RateLimiter } from './gcra.ts';
 import type { LimitedEndpoint } from './identity.ts';
 import { createRedisLoginThrottle } from './login-throttle-redis.ts';
@@ -87,7 +87,7 @@ export async function openRateLimiting(config: Config, logger: Logger, options: 
     };
   }
 
-  const redis = new Redis(config.redisUrl, {
+  const redis = createRedisClient(config.redisUrl, {
     connectionName: 'gatehouse-rate-limits',
     // Every limited request sends one command here. Commands sent in one turn of the event
     // loop go out in one write (and their replies come back in one read): under load that

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { createRedisClient } from '../redis-client.ts';
 import type { AdapterBackend } from '../types.ts';
 import { ConsumeConflictError } from '../types.ts';
 import { epochSeconds, grantIdOf, lookupValue } from './models.ts';
@@ -31,7 +32,7 @@ export interface RedisBackendOptions {
  */
 export function createRedisBackend(redis: Redis | string, opts: RedisBackendOptions = {}): AdapterBackend {
   const owned = typeof redis === 'string';
-  const client = typeof redis === 'string' ? new Redis(redis) : redis;
+  const client = typeof redis === 'string' ? createRedisClient(redis) : redis;
   const prefix = opts.prefix ?? 'gh:';
   const maxTtl = opts.maxTtlSeconds ?? 30 * 24 * 3600;
   const now = opts.now ?? Date.now;
