@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { redisSocketOf } from '../../src/config/redis-url.ts';
-import { CONTEXT_FRAME_FLAG, contextFrameRestart, heapGrowthFlag, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
+import { CONTEXT_FRAME_FLAG, contextFrameRestart, contextFramesActive, heapGrowthFlag, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
 
 describe('configuration from the environment', () => {
   test('the embedded default needs no variables', () => {
@@ -59,6 +59,13 @@ describe('configuration from the environment', () => {
     // Node 24 has frames by default and refuses the flag; without execve there is no restart in place.
     expect(contextFrameRestart(true, { ...node22, nodeMajor: 24 })).toBeUndefined();
     expect(contextFrameRestart(true, { ...node22, canExec: false })).toBeUndefined();
+  });
+
+  // npm test (scripts/test.ts) starts jest on the AsyncLocalStorage that npm start runs on,
+  // and says which; jest started some other way has nothing to compare with.
+  const testRuntime = process.env.GATEHOUSE_TEST_ASYNC_CONTEXT;
+  (testRuntime ? test : test.skip)('the in-process servers of the tests run on the same AsyncLocalStorage as npm start', () => {
+    expect(contextFramesActive() ? 'frames' : 'hooks').toBe(testRuntime);
   });
 
   test('GATEHOUSE_ROLES adds custom organization roles', () => {
