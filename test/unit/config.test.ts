@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 
-import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { ConfigError, describeStorage, loadConfig } from '../../src/config/index.ts';
 import { redisSocketOf } from '../../src/config/redis-url.ts';
 import { CONTEXT_FRAME_FLAG, contextFrameRestart, contextFramesActive, heapGrowthFlag, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
 
@@ -134,6 +134,9 @@ describe('configuration from the environment', () => {
     expect(redisSocketOf(loadConfig({ REDIS_URL: 'unix://gatehouse:p%40ss@localhost/run/redis.sock' }).redisUrl!))
       .toEqual({ path: '/run/redis.sock', username: 'gatehouse', password: 'p@ss' });
     expect(redisSocketOf(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2' }).redisUrl!)).toBeUndefined();
+    // The banner and the ready log line show where, never the password.
+    expect(describeStorage(loadConfig({ REDIS_URL: 'unix://gatehouse:hunter2@localhost/run/redis.sock?db=1' })).ephemeral)
+      .toBe('Redis unix://***@localhost/run/redis.sock?db=1');
     // Above one worker needs REDIS_URL: a socket counts.
     expect(loadConfig({ REDIS_URL: 'unix:///run/redis.sock', GATEHOUSE_WORKERS: '2' }).workers).toBe(2);
   });
