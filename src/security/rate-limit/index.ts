@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 
-
 import type { AuditSink } from '../../audit/events.ts';
 import type { Config } from '../../config/index.ts';
 import type { Render } from '../../interactions/views.ts';
