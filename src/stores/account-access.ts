@@ -22,23 +22,32 @@ export interface AccountAccessStore {
   prepare(): Promise<void>;
 }
 
+/** Below this many entries an account's map is never pruned. */
+const PRUNE_FLOOR = 64;
+
 /** Per-process store for the embedded default: nothing survives a restart. */
 export function createMemoryAccountAccessStore(now: () => Date = () => new Date()): AccountAccessStore {
-  const byAccount = new Map<string, Map<string, AccessEntry>>();
+  const byAccount = new Map<string, { entries: Map<string, AccessEntry>; pruneAt: number }>();
 
   return {
     async record(accountId, entry) {
-      const entries = byAccount.get(accountId) ?? new Map<string, AccessEntry>();
-      byAccount.set(accountId, entries);
-      // Pruning on write keeps an active account's map as small as its live sessions and grants.
-      const at = now();
-      for (const [key, e] of entries) if (e.expiresAt <= at) entries.delete(key);
+      let account = byAccount.get(accountId);
+      if (!account) byAccount.set(accountId, account = { entries: new Map(), pruneAt: PRUNE_FLOOR });
+      const { entries } = account;
+      // Expired entries go when the map has doubled since it was last pruned: an account
+      // that signs in thousands of times keeps at most twice its live entries, and a
+      // record costs O(1) on average instead of a pass over all of them.
+      if (entries.size >= account.pruneAt) {
+        const at = now();
+        for (const [key, e] of entries) if (e.expiresAt <= at) entries.delete(key);
+        account.pruneAt = Math.max(PRUNE_FLOOR, entries.size * 2);
+      }
       const key = `${entry.kind}:${entry.id}`;
       const existing = entries.get(key);
       if (!existing || existing.expiresAt < entry.expiresAt) entries.set(key, { ...entry });
     },
     async list(accountId, at) {
-      return [...(byAccount.get(accountId)?.values() ?? [])].filter((e) => e.expiresAt > at).map((e) => ({ ...e }));
+      return [...(byAccount.get(accountId)?.entries.values() ?? [])].filter((e) => e.expiresAt > at).map((e) => ({ ...e }));
     },
     async forget(accountId) {
       byAccount.delete(accountId);

@@ -20,6 +20,20 @@ describeMembershipStoreContract('memory membership store', async () => createMem
 describeInvitationStoreContract('memory invitation store', async () => createMemoryInvitationStore());
 describeAccountAccessStoreContract('memory account access store', async () => createMemoryAccountAccessStore());
 
+test('the memory account access store drops expired entries as an account piles them up, and keeps the live ones', async () => {
+  let clock = 1_000_000;
+  const store = createMemoryAccountAccessStore(() => new Date(clock));
+  const at = (ms: number) => new Date(clock + ms);
+  for (let i = 0; i < 500; i++) await store.record('a1', { kind: 'session', id: `old${i}`, expiresAt: at(1_000) });
+  await store.record('a1', { kind: 'grant', id: 'kept', expiresAt: at(60_000) });
+  clock += 2_000; // every old session has expired
+  for (let i = 0; i < 500; i++) await store.record('a1', { kind: 'session', id: `new${i}`, expiresAt: at(1_000) });
+  const live = await store.list('a1', new Date(clock));
+  expect(live).toHaveLength(501);
+  expect(live.some((e) => e.id === 'kept')).toBe(true);
+  expect(live.some((e) => e.id.startsWith('old'))).toBe(false);
+});
+
 /** A fresh collection per test, prepared (indexes) as at start-up. */
 const prepared = <S extends { prepare(): Promise<void> }>(make: (collection: string) => S, base: string) => async () => {
   const store = make(uniqueCollection(base));
