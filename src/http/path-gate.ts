@@ -7,8 +7,15 @@ import type { Middleware } from 'koa';
  * folded, as the routers do: no other character lower-cases into an ASCII one here.
  */
 export function routedPath(path: string): string {
-  return /[A-Z]/.test(path) ? path.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : path;
+  // Every gate of a request asks for the same path in turn: remember the last answer.
+  if (path === last.path) return last.routed;
+  const routed = /[A-Z]/.test(path) ? path.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : path;
+  last.path = path;
+  last.routed = routed;
+  return routed;
 }
+
+const last = { path: '', routed: '' };
 
 /**
  * Runs `middleware` only for request paths that `paths` matches; any other request goes
