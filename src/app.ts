@@ -110,7 +110,7 @@ const CSS = readFileSync(fileURLToPath(new URL('../views/assets/gatehouse.css', 
 export function createApp(deps: AppDeps): App {
   const { config, logger } = deps;
   const theme = createTheme(config.theme);
-  const render = createRenderer({ cache: config.production, theme });
+  const render = createRenderer({ cache: !config.reloadViews, theme });
   const tenancy = createTenancyResolver(deps.tenancy);
   const provider = createProvider({
     tenancy,

@@ -25,6 +25,8 @@ const DEV_SEED = fileURLToPath(new URL('../../config/dev-seed.json', import.meta
 /** Every setting Gatehouse reads; `config/gatehouse.example.env` documents each one. */
 export interface Config {
   readonly production: boolean;
+  /** NODE_ENV=development: page templates are read again at every render, to edit them live. */
+  readonly reloadViews: boolean;
   readonly port: number;
   readonly host: string;
   readonly issuer: string;
@@ -403,6 +405,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     production,
+    reloadViews: env.NODE_ENV === 'development',
     port,
     host: readString(env, 'HOST', '0.0.0.0'),
     issuer,

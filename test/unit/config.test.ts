@@ -8,13 +8,19 @@ describe('configuration from the environment', () => {
   test('the embedded default needs no variables', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      production: false, port: 3000, issuer: 'http://localhost:3000', redisUrl: undefined, mongodbUri: undefined,
+      production: false, reloadViews: false, port: 3000, issuer: 'http://localhost:3000', redisUrl: undefined, mongodbUri: undefined,
       ephemeralSecrets: true, ttl: { authorizationCode: 60, accessToken: 3600 },
       argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
     });
     expect(config.seedPath).toMatch(/config\/dev-seed\.json$/);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.ttl)).toBe(true);
+  });
+
+  test('page templates are compiled once, unless NODE_ENV=development asks to read them at every render', () => {
+    expect(loadConfig({}).reloadViews).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).reloadViews).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'development' }).reloadViews).toBe(true);
   });
 
   const tuneFrom = (env: Record<string, string>, setFlags: (flags: string) => void) => {
