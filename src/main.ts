@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
+
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
-import { contextFrameRestart, runtimeFacts } from './process-tuning.ts';
+import { contextFrameRestart, runtimeFacts, threadPoolSize } from './process-tuning.ts';
 
 /**
  * Process entry: reads the configuration, then starts serving (serve.ts). On Node 22 it
@@ -20,6 +22,9 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
+// Read by libuv when the pool first runs work, which nothing has done yet; cluster workers
+// and the restart below inherit it.
+process.env.UV_THREADPOOL_SIZE ??= String(threadPoolSize(availableParallelism(), config.workers));
 const restart = contextFrameRestart(config.asyncContextFrame, runtimeFacts());
 if (restart) {
   try {

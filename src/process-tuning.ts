@@ -44,6 +44,37 @@ export function tuneHeap(
   }
 }
 
+/** The cores a process has to itself: all of them, or its share among cluster workers. */
+export function coreShare(cores: number, workers: number): number {
+  return Math.max(1, Math.ceil(cores / Math.max(1, workers)));
+}
+
+/**
+ * The size of libuv's thread pool unless UV_THREADPOOL_SIZE says otherwise: a thread per
+ * core of the process's share for password hashing, and one more that hashing never takes
+ * (hashingSlots), for the pool's short work: ES256/RS256 signing, DNS look-ups, file reads.
+ * Node's default is 4 threads whatever the machine. Each thread that hashes keeps its
+ * argon2id work area (19 MiB) afterwards, as glibc holds it for that thread, and hashes
+ * beyond the cores only share them: on two cores, 3 threads hold about 112 MB where 4 hold
+ * 131, for the same hashes a second within the VM's noise.
+ */
+export function threadPoolSize(cores: number, workers: number): number {
+  return coreShare(cores, workers) + 1;
+}
+
+/** How many argon2id hashes may run at once: the process's cores, leaving a pool thread free. */
+export function hashingSlots(poolSize: number, cores: number, workers: number): number {
+  return Math.max(1, Math.min(coreShare(cores, workers), poolSize - 1));
+}
+
+/** libuv's pool size for a UV_THREADPOOL_SIZE value, read as libuv reads it (atoi; 0 is 1; at most 1024). */
+export function poolSizeOf(value: string | undefined): number {
+  if (value === undefined) return 4;
+  const n = Number.parseInt(value, 10) || 0;
+  if (n === 0) return 1;
+  return n < 0 ? 1024 : Math.min(n, 1024);
+}
+
 export const CONTEXT_FRAME_FLAG = '--experimental-async-context-frame';
 
 /**

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 import type Provider from 'oidc-provider';
 
@@ -11,7 +12,8 @@ import { knownScopes } from './oidc/provider.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { listenForMetrics } from './observability/metrics-endpoint.ts';
-import { createMetrics, gaugeRevocationCopy, type Metrics } from './observability/metrics.ts';
+import { createMetrics, gaugePasswordHashes, gaugeRevocationCopy, type Metrics } from './observability/metrics.ts';
+import { hashingSlots, poolSizeOf } from './process-tuning.ts';
 import { createApiKeyService, type ApiKeyService } from './security/api-keys.ts';
 import { createSecretHasher } from './security/client-secrets.ts';
 import { checkCredentials } from './security/credentials.ts';
@@ -80,7 +82,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     await stores.resourceServers.upsert(adminResourceServer(config.issuer));
     // The account pages' own sign-in client, in every deployment (account/client.ts).
     await stores.clients.save(accountClient(config.issuer, config.theme.name));
-    const passwords = createPasswordHasher(config.argon2);
+    const passwords = createPasswordHasher({
+      ...config.argon2, concurrency: hashingSlots(poolSizeOf(process.env.UV_THREADPOOL_SIZE), availableParallelism(), config.workers),
+    });
+    gaugePasswordHashes(metrics, () => passwords.load());
     const secrets = createSecretHasher(config.secretPepper);
     const accounts = {
       // A disabled account is unknown to the provider: its sessions and refresh tokens stop working.

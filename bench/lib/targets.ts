@@ -13,7 +13,7 @@ export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtu
  * comparison. MONGODB_URI is deliberately passed through: when it is set, Gatehouse is
  * measured with its production storage.
  */
-const CONTROLLED = /^(PORT|HOST|ISSUER|NODE_ENV|REDIS_URL|GATEHOUSE_\w+|LOG_LEVEL|TRUST_PROXY|API_SCOPES|\w+_TTL|ARGON2_\w+|COOKIE_KEYS|SECRET_PEPPER|RATE_LIMIT\w*|LOGIN_\w+|HEAP_\w+)$/;
+const CONTROLLED = /^(PORT|HOST|ISSUER|NODE_ENV|REDIS_URL|GATEHOUSE_\w+|LOG_LEVEL|TRUST_PROXY|API_SCOPES|\w+_TTL|ARGON2_\w+|COOKIE_KEYS|SECRET_PEPPER|RATE_LIMIT\w*|LOGIN_\w+|HEAP_\w+|UV_THREADPOOL_SIZE)$/;
 
 /**
  * Every load comes from one address with a handful of clients, which the default tiers

@@ -110,3 +110,23 @@ export function gaugeRevocationCopy(metrics: Pick<Metrics, 'registry'>, current:
   });
 }
 
+
+/**
+ * `gatehouse_password_hashes{state}`: argon2id hashes and verifications running, and those
+ * waiting for one of the process's hashing slots (security/passwords.ts). Waiting that does
+ * not drain means sign-ins are arriving faster than the cores can hash them.
+ */
+export function gaugePasswordHashes(metrics: Pick<Metrics, 'registry'>, load: () => { running: number; waiting: number }): void {
+  new Gauge({
+    name: 'gatehouse_password_hashes',
+    help: 'argon2id hashes and verifications running and waiting for a hashing slot',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    aggregator: 'sum',
+    collect() {
+      const { running, waiting } = load();
+      this.set({ state: 'running' }, running);
+      this.set({ state: 'waiting' }, waiting);
+    },
+  });
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
+import pLimit from 'p-limit';
 
 /** argon2id cost parameters. OWASP Password Storage Cheat Sheet minimum: m=19456 KiB, t=2, p=1. */
 export interface PasswordHashOptions {
@@ -7,6 +8,12 @@ export interface PasswordHashOptions {
   memoryCost: number;
   timeCost: number;
   parallelism: number;
+  /**
+   * How many hashes or verifications run at once; the rest wait their turn. Each takes a
+   * thread of libuv's pool for tens of milliseconds, a pool that JWT signing and DNS
+   * look-ups share (process-tuning.ts: hashingSlots). Unlimited when absent.
+   */
+  concurrency?: number;
 }
 
 export interface PasswordHasher {
@@ -21,6 +28,8 @@ export interface PasswordHasher {
   dummyVerify(password: string): Promise<false>;
   /** True when `hash` was made with other parameters (rehash after the next login). */
   needsRehash(hash: string): boolean;
+  /** Hashes and verifications under way, and those waiting for a turn. */
+  load(): { running: number; waiting: number };
 }
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -55,27 +64,31 @@ export function createPasswordHasher(opts: PasswordHashOptions): PasswordHasher 
     timeCost: opts.timeCost,
     parallelism: opts.parallelism,
   } as const;
+  const limit = pLimit(opts.concurrency ?? Number.POSITIVE_INFINITY);
 
   // Made once, eagerly, with the same parameters as real hashes so that verifying
   // against it costs the same as verifying a real account's hash. The password is
   // random and thrown away: nothing can ever match it.
-  const dummyHash = argon2.hash(randomBytes(32), params);
+  const dummyHash = limit(() => argon2.hash(randomBytes(32), params));
   dummyHash.catch(() => {}); // surfaced to the first dummyVerify caller instead
 
   return {
-    hash: (password) => argon2.hash(normalise(password), params),
+    hash: (password) => limit(() => argon2.hash(normalise(password), params)),
 
     async verify(hash, password) {
       // A non-argon2 value (corrupt row, unmigrated hash) simply does not verify.
       if (!hash.startsWith('$argon2')) return false;
-      return argon2.verify(hash, normalise(password));
+      return limit(() => argon2.verify(hash, normalise(password)));
     },
 
     async dummyVerify(password) {
-      await argon2.verify(await dummyHash, normalise(password));
+      const hash = await dummyHash;
+      await limit(() => argon2.verify(hash, normalise(password)));
       return false;
     },
 
     needsRehash: (hash) => argon2.needsRehash(hash, params),
+
+    load: () => ({ running: limit.activeCount, waiting: limit.pendingCount }),
   };
 }

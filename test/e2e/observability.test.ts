@@ -99,6 +99,9 @@ describe('request ids, structured logs and metrics', () => {
     expect(text).toMatch(/^gatehouse_store_operation_duration_seconds_count\{backend="memory",operation="upsert"\} [1-9]/m);
     expect(text).toMatch(/^gatehouse_http_request_duration_seconds_count\{method="POST",route="token",status="200"\} [1-9]/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    // The failed login's verification has finished: no hash runs or waits.
+    expect(text).toMatch(/^gatehouse_password_hashes\{state="running"\} 0$/m);
+    expect(text).toMatch(/^gatehouse_password_hashes\{state="waiting"\} 0$/m);
     expect(text).not.toContain(token);
   });
 

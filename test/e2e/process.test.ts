@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as oidc from 'openid-client';
 
+import { threadPoolSize } from '../../src/process-tuning.ts';
 import { freePort } from '../support/gatehouse.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -90,6 +91,29 @@ describe('the gatehouse process', () => {
     expect(exit.code).toBe(0);
     expect(readyLine(exit.stdout).async_context).toBe(nodeMajor >= 24 ? 'frames' : 'promise hooks');
     expect(exit.stdout).not.toContain('runs on promise hooks'); // asked for: no warning
+  });
+
+  /** How many threads libuv's pool runs in `pid` (each is named after libuv), once it has run work. */
+  const poolThreads = (pid: number) => readdirSync(`/proc/${pid}/task`).filter((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').startsWith('libuv');
+    } catch {
+      return false; // a thread that ended since the listing
+    }
+  }).length;
+
+  (existsSync('/proc/self/task') ? test : test.skip)('runs libuv\'s thread pool with a thread per core and one more, unless UV_THREADPOOL_SIZE says otherwise', async () => {
+    const counts: number[] = [];
+    for (const env of [{}, { UV_THREADPOOL_SIZE: '3' }] as Record<string, string>[]) {
+      // The demo account's password and the dummy hash are hashed on the pool before the banner.
+      const exit = await run({ PORT: String(await freePort()), LOG_LEVEL: 'info', ...env }, (out) => {
+        if (!out.includes('signing keys are lost')) return false;
+        counts.push(poolThreads(readyLine(out).pid));
+        return true;
+      });
+      expect(exit.code).toBe(0);
+    }
+    expect(counts).toEqual([threadPoolSize(availableParallelism(), 1), 3]);
   });
 
   test('an https issuer without TRUST_PROXY is warned about (behind a proxy, browsers would drop the session cookies)', async () => {

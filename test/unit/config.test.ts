@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 
 import { ConfigError, describeStorage, loadConfig } from '../../src/config/index.ts';
 import { redisSocketOf } from '../../src/config/redis-url.ts';
-import { CONTEXT_FRAME_FLAG, contextFrameRestart, contextFramesActive, heapGrowthFlag, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
+import { CONTEXT_FRAME_FLAG, contextFrameRestart, contextFramesActive, hashingSlots, heapGrowthFlag, poolSizeOf, threadPoolSize, tuneHeap, type RuntimeFacts } from '../../src/process-tuning.ts';
 
 describe('configuration from the environment', () => {
   test('the embedded default needs no variables', () => {
@@ -21,6 +21,31 @@ describe('configuration from the environment', () => {
     expect(loadConfig({}).reloadViews).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test' }).reloadViews).toBe(false);
     expect(loadConfig({ NODE_ENV: 'development' }).reloadViews).toBe(true);
+  });
+
+  test('the thread pool gets a thread per core the process has to itself for hashing, and one more', () => {
+    expect(threadPoolSize(2, 1)).toBe(3);
+    expect(threadPoolSize(8, 1)).toBe(9);
+    expect(threadPoolSize(8, 8)).toBe(2);
+    expect(threadPoolSize(16, 4)).toBe(5);
+    expect(threadPoolSize(1, 1)).toBe(2);
+    expect(threadPoolSize(3, 2)).toBe(3);
+  });
+
+  test('hashing takes at most the process\'s cores and never the last pool thread', () => {
+    expect(hashingSlots(3, 2, 1)).toBe(2);
+    expect(hashingSlots(4, 2, 1)).toBe(2); // Node's default pool on two cores
+    expect(hashingSlots(2, 8, 1)).toBe(1); // UV_THREADPOOL_SIZE=2 on eight cores
+    expect(hashingSlots(1, 2, 1)).toBe(1); // a pool of one: hashing still has to run
+    expect(hashingSlots(64, 8, 2)).toBe(4);
+  });
+
+  test('UV_THREADPOOL_SIZE is read as libuv reads it', () => {
+    expect(poolSizeOf(undefined)).toBe(4);
+    expect(poolSizeOf('6')).toBe(6);
+    expect(poolSizeOf('0')).toBe(1);
+    expect(poolSizeOf('lots')).toBe(1);
+    expect(poolSizeOf('5000')).toBe(1024);
   });
 
   const tuneFrom = (env: Record<string, string>, setFlags: (flags: string) => void) => {

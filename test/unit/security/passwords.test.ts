@@ -51,6 +51,21 @@ describe('createPasswordHasher', () => {
     await expect(hasher.verify(hash, '')).resolves.toBe(false);
   });
 
+  test('runs no more hashes at once than its concurrency; the others wait their turn and all finish', async () => {
+    const limited = createPasswordHasher({ ...FAST, concurrency: 2 });
+    const hash = await limited.hash('correct horse battery staple');
+    const checks = [
+      limited.verify(hash, 'correct horse battery staple'), limited.verify(hash, 'wrong'),
+      limited.dummyVerify('anything'), limited.verify(hash, 'correct horse battery staple'),
+    ];
+    // dummyVerify first waits for its hash, made at creation and finished by now.
+    await Promise.resolve();
+    expect(limited.load().running).toBe(2);
+    expect(limited.load().waiting).toBeGreaterThanOrEqual(1);
+    await expect(Promise.all(checks)).resolves.toEqual([true, false, false, true]);
+    expect(limited.load()).toEqual({ running: 0, waiting: 0 });
+  });
+
   test('verify answers false for a value that is not an argon2 hash', async () => {
     await expect(hasher.verify('plain-text-password', 'plain-text-password')).resolves.toBe(false);
   });
