@@ -1,19 +1,21 @@
-import { runAutocannon } from '../lib/autocannon.ts';
+import { runAutocannon, type FixedRequest } from '../lib/autocannon.ts';
 import { FORM, form, httpClient } from '../lib/http.ts';
 import { clientCredentials, introspect, RESOURCE_SERVER, SERVICE } from '../lib/oauth.ts';
 import type { Side, Target } from '../lib/types.ts';
 
-/** Client credentials (the bench service, client_secret_basic) as a fixed autocannon request. */
-export function clientCredentialsSide(target: Target, params: Record<string, string> = {}, label = target.name): Side {
+/** A client-credentials token request of the bench service (client_secret_basic). */
+export function clientCredentialsRequest(target: Target, params: Record<string, string> = {}): FixedRequest {
   return {
-    label,
-    target,
-    run: (window) => runAutocannon({
-      url: `${target.url}/token`, method: 'POST',
-      headers: { authorization: SERVICE.auth, 'content-type': FORM, accept: 'application/json' },
-      body: form({ grant_type: 'client_credentials', scope: 'api:read', ...params }),
-    }, window),
+    url: `${target.url}/token`, method: 'POST',
+    headers: { authorization: SERVICE.auth, 'content-type': FORM, accept: 'application/json' },
+    body: form({ grant_type: 'client_credentials', scope: 'api:read', ...params }),
   };
+}
+
+/** Client credentials as a fixed autocannon request. */
+export function clientCredentialsSide(target: Target, params: Record<string, string> = {}, label = target.name): Side {
+  const request = clientCredentialsRequest(target, params);
+  return { label, target, run: (window) => runAutocannon(request, window) };
 }
 
 /** Introspection of one token by the bench resource server, repeated. */

@@ -10,7 +10,9 @@ import { descendants, treeRss } from '../../bench/lib/rss.ts';
 import { ratioChart } from '../../bench/lib/svg.ts';
 import { fixture, startBaseline, startGatehouse } from '../../bench/lib/targets.ts';
 import type { BenchContext, Scenario, ScenarioResult, Target } from '../../bench/lib/types.ts';
+import { runWrk, wrkInstalled } from '../../bench/lib/wrk.ts';
 import { ccOpaque } from '../../bench/scenarios/cc-opaque.ts';
+import { clientCredentialsRequest } from '../../bench/scenarios/sides.ts';
 
 /**
  * Benchmarks are not tests: nothing here asserts a speed. This proves that the harness
@@ -87,6 +89,33 @@ describe('bench harness', () => {
     expect(svg).toContain('>cc-opaque</text>');
     expect(svg).toContain('not yet available');
     expect(svg.trim().endsWith('</svg>')).toBe(true);
+  });
+});
+
+const withWrk = wrkInstalled();
+if (!withWrk) process.stdout.write('bench-harness: wrk is not installed; its runner test is SKIPPED (apt-get install wrk)\n');
+
+describe('the wrk runner (the workers scenario\'s load when wrk is installed)', () => {
+  let gatehouse: Target;
+  beforeAll(async () => {
+    if (withWrk) gatehouse = await startGatehouse({ redisUrl: process.env.REDIS_URL!, seed: fixture('seed.json') });
+  });
+  afterAll(async () => { await gatehouse?.stop(); });
+
+  (withWrk ? test : test.skip)('counts 2xx answers as done and 4xx answers as errors, with their latency', async () => {
+    const window = { warmupMs: 0, durationMs: 1000, concurrency: 4 };
+    const ok = await runWrk(clientCredentialsRequest(gatehouse), window);
+    expect(ok).toMatchObject({ errors: 0 });
+    expect(ok.ops).toBeGreaterThan(10);
+    expect(ok.rate).toBeCloseTo(ok.ops / ok.seconds, 5);
+    expect(ok.p99Ms).toBeGreaterThanOrEqual(ok.p50Ms);
+    expect(ok.p50Ms).toBeGreaterThan(0);
+
+    const request = clientCredentialsRequest(gatehouse);
+    const refused = await runWrk({ ...request, headers: { ...request.headers, authorization: 'Basic YmVuY2gtc2VydmljZTp3cm9uZw==' } }, window);
+    expect(refused.ops).toBe(0);
+    expect(refused.errors).toBeGreaterThan(10);
+    expect(refused.firstError).toMatch(/responses of HTTP 400 or above/);
   });
 });
 
