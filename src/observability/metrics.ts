@@ -110,7 +110,6 @@ export function gaugeRevocationCopy(metrics: Pick<Metrics, 'registry'>, current:
   });
 }
 
-
 /**
  * `gatehouse_password_hashes{state}`: argon2id hashes and verifications running, and those
  * waiting for one of the process's hashing slots (security/passwords.ts). Waiting that does
