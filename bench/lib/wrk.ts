@@ -31,8 +31,8 @@ function script(request: FixedRequest): string {
     ...Object.entries(request.headers).map(([name, value]) => `wrk.headers[${luaString(name)}] = ${luaString(value)}`),
     'done = function(summary, latency, requests)',
     '  local e = summary.errors',
-    '  io.write(string.format("GATEHOUSE-BENCH %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,',
-    '    e.status, e.connect + e.read + e.write, e.timeout, latency:percentile(50), latency:percentile(99), latency.max))',
+    '  io.write(string.format("GATEHOUSE-BENCH %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,',
+    '    e.status, e.connect + e.read + e.write, e.timeout, latency:percentile(50), latency:percentile(99)))',
     'end',
   ].join('\n');
 }
@@ -40,7 +40,8 @@ function script(request: FixedRequest): string {
 /**
  * Like runAutocannon: a warm-up whose numbers are thrown away, then the measured run, with
  * `window.concurrency` keep-alive connections from one wrk thread. Whole seconds only
- * (wrk's -d). Responses of 400 and above, socket errors and timeouts count as errors.
+ * (wrk's -d). Responses of 400 and above, socket errors and timeouts count as errors (wrk
+ * counts a 3xx as done; no request the bench sends this way gets one).
  */
 export async function runWrk(request: FixedRequest, window: Window): Promise<LoadResult> {
   if (window.rate !== undefined) throw new Error('runWrk offers no paced load: use runAutocannon');
@@ -61,7 +62,7 @@ function once(url: string, scriptFile: string, connections: number, durationMs: 
   return new Promise((resolve, reject) => {
     execFile('wrk', args, { encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wrk failed: ${stderr.trim() || err.message}`));
-      const m = /GATEHOUSE-BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
+      const m = /GATEHOUSE-BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
       if (!m) return reject(new Error(`wrk printed no summary: ${stdout.trim().slice(-300)}`));
       const [requests, durationUs, status, socket, timeouts, p50Us, p99Us] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
       const errors = status + socket + timeouts;
