@@ -90,12 +90,14 @@ export async function attemptLogin(deps: LoginAttemptDeps, email: string, passwo
     deps.onThrottleError(err);
     return OPEN;
   };
-  const gate = await deps.throttle.check(key, address).catch(failOpen);
+  const gate: LoginGate & { accountFailures?: boolean } = await deps.throttle.check(key, address).catch(failOpen);
   if (gate.locked) return { ok: false, reason: 'locked', retryAfterMs: gate.retryAfterMs, locked: true };
 
   const result = await deps.authenticate(email, password);
   if (result.ok) {
-    await deps.throttle.succeed(key).catch(failOpen);
+    // Nothing to forget when no failure was counted (a Redis round trip saved on most
+    // sign-ins); unknown when the check failed open, so then it is cleared anyway.
+    if (gate.accountFailures !== false) await deps.throttle.succeed(key).catch(failOpen);
     return result;
   }
   const after = await deps.throttle.fail(key, address).catch(failOpen);

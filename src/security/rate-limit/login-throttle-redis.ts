@@ -55,7 +55,8 @@ export function createRedisLoginThrottle(
       const results = await redis.pipeline().hget(accountKey(account), 'lockedUntil').hget(addressKey(address), 'lockedUntil').exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('Redis pipeline aborted');
-      return gate(results.map(([, value]) => Number(value ?? 0)), at);
+      // The failure script always writes lockedUntil: no field, no failures counted.
+      return { ...gate(results.map(([, value]) => Number(value ?? 0)), at), accountFailures: results[0]![1] !== null };
     },
     async fail(account, address) {
       const at = now();

@@ -59,8 +59,14 @@ export interface LoginGate {
   retryAfterMs: number;
 }
 
+/** What check() answers: the gate, and whether the account had failures counted. */
+export interface LoginCheck extends LoginGate {
+  /** Failures are counted for the account: a success must clear them (succeed). */
+  accountFailures: boolean;
+}
+
 export interface LoginThrottle {
-  check(account: string, address: string): Promise<LoginGate>;
+  check(account: string, address: string): Promise<LoginCheck>;
   /** Counts one failure for both; the gate says whether they are locked now. */
   fail(account: string, address: string): Promise<LoginGate>;
   /** The account signed in: its failures are forgotten. */
@@ -102,7 +108,8 @@ export function createMemoryLoginThrottle(policies: LoginThrottlePolicies, optio
   return {
     async check(account, address) {
       const at = now();
-      return gate([live(`acct:${account}`, at)?.lockedUntil ?? 0, live(`ip:${address}`, at)?.lockedUntil ?? 0], at);
+      const counted = live(`acct:${account}`, at);
+      return { ...gate([counted?.lockedUntil ?? 0, live(`ip:${address}`, at)?.lockedUntil ?? 0], at), accountFailures: counted !== undefined };
     },
     async fail(account, address) {
       const at = now();

@@ -95,18 +95,21 @@ describe.each([['memory', memory], ['redis', redis]] as const)('login throttle (
     expect(await s.throttle.fail('acct', 'ip2')).toEqual({ locked: false, retryAfterMs: 0 });
     expect(await s.throttle.fail('acct', 'ip3')).toEqual({ locked: true, retryAfterMs: MIN });
     s.clock.now += 30_000;
-    expect(await s.throttle.check('acct', 'ip9')).toEqual({ locked: true, retryAfterMs: 30_000 });
-    expect(await s.throttle.check('other', 'ip9')).toEqual({ locked: false, retryAfterMs: 0 });
+    expect(await s.throttle.check('acct', 'ip9')).toEqual({ locked: true, retryAfterMs: 30_000, accountFailures: true });
+    expect(await s.throttle.check('other', 'ip9')).toEqual({ locked: false, retryAfterMs: 0, accountFailures: false });
     s.clock.now += 30_000;
-    expect(await s.throttle.check('acct', 'ip9')).toEqual({ locked: false, retryAfterMs: 0 });
+    expect(await s.throttle.check('acct', 'ip9')).toEqual({ locked: false, retryAfterMs: 0, accountFailures: true });
     // The next failure doubles the lock.
     expect(await s.throttle.fail('acct', 'ip9')).toEqual({ locked: true, retryAfterMs: 2 * MIN });
   });
 
   test('a success forgets the account\'s failures', async () => {
+    expect(await s.throttle.check('acct', 'ip')).toMatchObject({ accountFailures: false });
     await s.throttle.fail('acct', 'ip');
     await s.throttle.fail('acct', 'ip');
+    expect(await s.throttle.check('acct', 'ip')).toMatchObject({ accountFailures: true });
     await s.throttle.succeed('acct');
+    expect(await s.throttle.check('acct', 'ip')).toMatchObject({ accountFailures: false });
     expect(await s.throttle.fail('acct', 'ip')).toMatchObject({ locked: false });
     expect(await s.throttle.fail('acct', 'ip')).toMatchObject({ locked: false });
     expect(await s.throttle.fail('acct', 'ip')).toMatchObject({ locked: true });
@@ -152,6 +155,21 @@ describe('attemptLogin', () => {
     expect(await attemptLogin(deps, 'ada@example.com', 'x', 'ip')).toEqual({ ok: false, reason: 'wrong_password', locked: false });
     await attemptLogin(deps, 'ADA@example.com ', 'x', 'ip'); // the same account, normalised
     expect(await attemptLogin(deps, 'ada@example.com', 'x', 'ip')).toEqual({ ok: false, reason: 'wrong_password', locked: true });
+  });
+
+  test('a success clears the account\'s failures when some were counted, and skips the store when none were', async () => {
+    const inner = createMemoryLoginThrottle(policies);
+    const cleared: string[] = [];
+    const { deps } = setup({ ...inner, succeed: async (account) => { cleared.push(account); await inner.succeed(account); } });
+    expect(await attemptLogin(deps, 'ada@example.com', 'right', 'ip')).toMatchObject({ ok: true });
+    expect(cleared).toEqual([]);
+    await attemptLogin(deps, 'ada@example.com', 'wrong', 'ip');
+    await attemptLogin(deps, 'ada@example.com', 'wrong', 'ip');
+    expect(await attemptLogin(deps, 'ada@example.com', 'right', 'ip')).toMatchObject({ ok: true });
+    expect(cleared).toEqual([loginThrottleKey('ada@example.com')]);
+    // Cleared: two more failures do not lock (the third would).
+    await attemptLogin(deps, 'ada@example.com', 'wrong', 'ip2');
+    expect(await attemptLogin(deps, 'ada@example.com', 'wrong', 'ip3')).toMatchObject({ locked: false });
   });
 
   test('a throttle that fails lets the sign-in go on (fail open) and says so', async () => {
